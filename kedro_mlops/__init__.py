@@ -1,0 +1,9 @@
+"""kedro-mlops: production MLOps for Kedro projects.
+
+Installing the package is enough: the hooks, the ``mlops`` starter and the
+``kedro mlops`` commands register themselves through entry points. Heavy
+libraries (mlflow, dvc, scipy, scikit-learn) are imported only where they are
+used, so importing this package is cheap.
+"""
+
+__version__ = "0.1.0"

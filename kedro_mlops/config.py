@@ -1,0 +1,117 @@
+"""The ``mlops.yml`` configuration: strict pydantic models with the defaults.
+
+Every project environment may carry a ``conf/<env>/mlops.yml``; a missing file
+means "all defaults". Unknown keys are errors, so a typo never passes silently.
+
+Example:
+    >>> config = MlopsConfig.model_validate({"registry": {"metric": "test.f1"}})
+    >>> config.registry.metric, config.registry.greater_is_better
+    ('test.f1', True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_KEY = "mlops"
+CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
+
+
+class MlopsConfigError(ValueError):
+    """Raised when ``mlops.yml`` does not match the expected schema."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegistryConfig(_Strict):
+    """Champion/challenger promotion through MLflow registry aliases.
+
+    Every model that a training run logs is registered under ``model_name`` and
+    gets the ``challenger`` alias. It also takes the ``champion`` alias when
+    there is no champion yet, or when its ``metric`` beats the champion's by
+    more than ``min_improvement``.
+    """
+
+    enabled: bool = True
+    model_name: str | None = Field(
+        default=None,
+        description="Registered model name; defaults to the project's package name.",
+    )
+    metric: str = Field(
+        default="test.roc_auc",
+        description="MLflow metric key that decides the promotion.",
+    )
+    greater_is_better: bool = True
+    min_improvement: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="How much the challenger must beat the champion by (strictly).",
+    )
+
+
+class MlopsConfig(_Strict):
+    """The whole ``mlops.yml`` file."""
+
+    registry: RegistryConfig = RegistryConfig()
+
+
+def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:
+    """Validate a loaded ``mlops.yml`` mapping, with errors that name the key.
+
+    Args:
+        raw: the mapping read from the YAML file(s); ``None`` means defaults.
+        source: where the mapping came from, for error messages.
+
+    Raises:
+        MlopsConfigError: a key is unknown or a value has the wrong type.
+
+    Example:
+        >>> parse_config({"registry": {"metrc": "f1"}})
+        Traceback (most recent call last):
+        ...
+        kedro_mlops.config.MlopsConfigError: Invalid mlops.yml:
+          - registry.metrc: unknown key (allowed: enabled, greater_is_better, metric, min_improvement, model_name)
+    """
+    try:
+        return MlopsConfig.model_validate(raw or {})
+    except ValidationError as exc:
+        lines = [_describe_error(err) for err in exc.errors()]
+        raise MlopsConfigError(
+            f"Invalid {source}:\n" + "\n".join(f"  - {line}" for line in lines)
+        ) from None
+
+
+def _describe_error(err: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in err["loc"])
+    if err["type"] == "extra_forbidden":
+        model: type[BaseModel] = MlopsConfig
+        for part in err["loc"][:-1]:
+            annotation = model.model_fields[str(part)].annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+        allowed = ", ".join(sorted(model.model_fields))
+        return f"{location}: unknown key (allowed: {allowed})"
+    return f"{location}: {err['msg']} (got {err.get('input')!r})"
+
+
+def load_config(
+    config_loader: Any, source: str = "conf/<env>/mlops.yml"
+) -> MlopsConfig:
+    """Read ``mlops.yml`` through a Kedro config loader and validate it.
+
+    A project without the file gets the defaults.
+    """
+    from kedro.config import MissingConfigException
+
+    patterns = config_loader.config_patterns
+    if CONFIG_KEY not in patterns:
+        patterns[CONFIG_KEY] = list(CONFIG_PATTERNS)
+    try:
+        raw = config_loader[CONFIG_KEY]
+    except MissingConfigException:
+        raw = {}
+    return parse_config(raw, source)

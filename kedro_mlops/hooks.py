@@ -1,0 +1,88 @@
+"""Kedro hooks of kedro-mlops, registered through the ``kedro.hooks`` entry point.
+
+They run around kedro-mlflow's own hooks:
+
+* ``after_context_created`` runs *first*, so that the ``${mlops.project_path:}``
+  resolver exists before kedro-mlflow reads ``mlflow.yml``, and so that a wrong
+  ``mlops.yml`` stops the session before any MLflow run is opened;
+* ``after_pipeline_run`` runs *last*, after kedro-mlflow has logged the model
+  bundled by ``pipeline_ml_factory`` and closed the run: only then can the model
+  be registered and the champion/challenger aliases moved.
+
+Only Kedro is imported at module level; MLflow is imported when a run needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+
+class MlopsHooks:
+    """Project-wide hooks: tracking store location and the model registry flow."""
+
+    def __init__(self) -> None:
+        self.config = None
+        self._run_id: str | None = None
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        from kedro_mlops.config import load_config
+        from kedro_mlops.resolvers import register_resolvers
+
+        # Kedro's logging config only lets its own loggers through at INFO;
+        # the registry summary is worth a line in every training run.
+        if logger.level == logging.NOTSET:
+            logging.getLogger("kedro_mlops").setLevel(logging.INFO)
+        register_resolvers(context.project_path)
+        config = load_config(
+            context.config_loader, source=f"conf/{context.env or 'base'}/mlops.yml"
+        )
+        if config.registry.model_name is None:
+            package = getattr(context, "_package_name", None) or _package_name()
+            config = config.model_copy(
+                update={
+                    "registry": config.registry.model_copy(
+                        update={"model_name": package}
+                    )
+                }
+            )
+        self.config = config
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        # kedro-mlflow has started its run by now (its hook is not `trylast`).
+        mlflow = sys.modules.get("mlflow")
+        active = mlflow.active_run() if mlflow is not None else None
+        self._run_id = active.info.run_id if active is not None else None
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        run_id, self._run_id = self._run_id, None
+        if run_id is None or self.config is None or not self.config.registry.enabled:
+            return
+        from mlflow import MlflowClient
+
+        from kedro_mlops.registry import register_and_promote
+
+        result = register_and_promote(MlflowClient(), run_id, self.config.registry)
+        if result is not None:
+            logger.info("Model registry: %s", result.summary())
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._run_id = None
+
+
+def _package_name() -> str | None:
+    from kedro.framework.project import PACKAGE_NAME
+
+    return PACKAGE_NAME
+
+
+hooks = MlopsHooks()

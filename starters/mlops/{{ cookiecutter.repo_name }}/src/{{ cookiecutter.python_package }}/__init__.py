@@ -1,0 +1,3 @@
+"""{{ cookiecutter.project_name }}: an MLOps-ready Kedro project."""
+
+__version__ = "0.1"

@@ -1,0 +1,1 @@
+"""Modular pipelines: ingest -> feature -> train -> evaluate, and infer."""

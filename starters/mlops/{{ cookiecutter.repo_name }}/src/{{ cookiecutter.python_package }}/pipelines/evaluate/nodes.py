@@ -1,0 +1,83 @@
+"""Evaluate nodes: metrics and plots on the held-out test set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn import metrics as skm  # noqa: E402
+
+
+def _truth(test: pd.DataFrame, schema: dict[str, Any]) -> pd.Series:
+    target = schema["target"]
+    return (test[target["column"]].astype(str) == str(target["positive_class"])).astype(
+        int
+    )
+
+
+def evaluate_model(
+    test: pd.DataFrame, predictions: pd.DataFrame, schema: dict[str, Any]
+) -> dict[str, float]:
+    """Classification metrics, with a majority-class baseline to compare with."""
+    target = schema["target"]["column"]
+    truth = _truth(test, schema)
+    probability = predictions[f"{target}_probability"]
+    decision = predictions[f"{target}_prediction"]
+    majority = int(truth.mean() >= 0.5)
+    return {
+        "accuracy": float(skm.accuracy_score(truth, decision)),
+        "precision": float(skm.precision_score(truth, decision, zero_division=0)),
+        "recall": float(skm.recall_score(truth, decision)),
+        "f1": float(skm.f1_score(truth, decision)),
+        "roc_auc": float(skm.roc_auc_score(truth, probability)),
+        "log_loss": float(skm.log_loss(truth, probability)),
+        "baseline_accuracy": float((truth == majority).mean()),
+        "test_rows": float(len(truth)),
+    }
+
+
+def format_for_tracking(metrics: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Shape the metrics as kedro-mlflow's metrics dataset expects them."""
+    return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def plot_confusion_matrix(
+    test: pd.DataFrame,
+    predictions: pd.DataFrame,
+    schema: dict[str, Any],
+    params: dict[str, Any],
+) -> plt.Figure:
+    target = schema["target"]["column"]
+    figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
+    skm.ConfusionMatrixDisplay.from_predictions(
+        _truth(test, schema),
+        predictions[f"{target}_prediction"],
+        ax=axes,
+        colorbar=False,
+    )
+    axes.set_title(f"Confusion matrix: {target} (test set)")
+    figure.tight_layout()
+    return figure
+
+
+def plot_roc_curve(
+    test: pd.DataFrame,
+    predictions: pd.DataFrame,
+    schema: dict[str, Any],
+    params: dict[str, Any],
+) -> plt.Figure:
+    target = schema["target"]["column"]
+    figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
+    skm.RocCurveDisplay.from_predictions(
+        _truth(test, schema), predictions[f"{target}_probability"], ax=axes
+    )
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    axes.set_title(f"ROC curve: {target} (test set)")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,5 @@
+"""Fit the preprocessing (imputation, scaling, one-hot encoding) on the training split."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,58 @@
+"""Infer nodes: score raw rows with the preprocessor and the model."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from ..ingest.nodes import feature_columns, validate_table
+
+logger = logging.getLogger(__name__)
+
+
+def validate_batch(batch: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """Check a batch of rows to score: the id and feature columns must be there
+    with valid types and ranges; unseen categories are allowed (the model
+    encodes them as "infrequent") but reported.
+    """
+    checked = validate_table(
+        batch, schema, require_target=False, strict_categories=False
+    )
+    for column, allowed in schema["categorical"].items():
+        unseen = set(checked[column].dropna()) - {str(a) for a in allowed}
+        if unseen:
+            logger.warning(
+                "Column '%s' has unseen categories %s", column, sorted(unseen)
+            )
+    return checked
+
+
+def predict(
+    batch: pd.DataFrame,
+    preprocessor: Any,
+    model: Any,
+    schema: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """Predict the positive-class probability and the 0/1 decision per row.
+
+    Returns one row per input row: the id column, ``<target>_probability`` and
+    ``<target>_prediction`` (1 when the probability reaches ``threshold``).
+    """
+    target = schema["target"]["column"]
+    features = preprocessor.transform(batch[feature_columns(schema)])
+    probability = model.predict_proba(features)[:, 1]
+    return pd.DataFrame(
+        {
+            schema["id_column"]: batch[schema["id_column"]].to_numpy(),
+            f"{target}_probability": probability,
+            f"{target}_prediction": (probability >= params["threshold"]).astype(int),
+        }
+    )
+
+
+def score_with_model(batch: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """Score a batch with a registered model (the bundled inference pipeline)."""
+    return model.predict(batch)

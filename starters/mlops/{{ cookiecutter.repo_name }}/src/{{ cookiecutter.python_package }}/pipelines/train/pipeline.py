@@ -1,0 +1,16 @@
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import train_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                train_model,
+                inputs=["model_input", "params:schema", "params:train"],
+                outputs="model",
+                name="train_model",
+            )
+        ]
+    )

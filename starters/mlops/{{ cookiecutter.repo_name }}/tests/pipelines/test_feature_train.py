@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.python_package }}.pipelines.feature.nodes import (
+    build_model_input,
+    fit_preprocessor,
+)
+from {{ cookiecutter.python_package }}.pipelines.ingest.nodes import validate_raw_data
+from {{ cookiecutter.python_package }}.pipelines.train.nodes import train_model
+
+
+@pytest.fixture
+def train(raw_slice, schema):
+    return validate_raw_data(raw_slice, schema)
+
+
+def test_preprocessor_learns_from_the_training_rows_only(train, schema, params):
+    preprocessor = fit_preprocessor(train, schema, params["feature"])
+    imputer = preprocessor.named_transformers_["numeric"].steps[0][1]
+    assert imputer.statistics_[0] == pytest.approx(train["age"].median())
+
+
+def test_model_input_has_no_missing_values_and_a_binary_target(train, schema, params):
+    preprocessor = fit_preprocessor(train, schema, params["feature"])
+    model_input = build_model_input(train, preprocessor, schema)
+    assert not model_input.isna().any().any()
+    assert set(model_input["churned"]) == {0, 1}
+
+
+def test_unseen_category_is_encoded_not_rejected(train, schema, params):
+    preprocessor = fit_preprocessor(train, schema, params["feature"])
+    row = train.head(1).copy()
+    row["region"] = "atlantis"
+    assert len(preprocessor.transform(row)) == 1
+
+
+def test_trained_model_ranks_better_than_chance(train, schema, params):
+    preprocessor = fit_preprocessor(train, schema, params["feature"])
+    model_input = build_model_input(train, preprocessor, schema)
+    model = train_model(model_input, schema, params["train"])
+    probability = model.predict_proba(model_input.drop(columns=["churned"]))[:, 1]
+    positives = probability[model_input["churned"] == 1].mean()
+    negatives = probability[model_input["churned"] == 0].mean()
+    assert positives > negatives
+    assert isinstance(probability, (pd.Series, type(probability)))

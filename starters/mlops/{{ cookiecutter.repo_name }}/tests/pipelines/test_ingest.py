@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from {{ cookiecutter.python_package }}.pipelines.ingest.nodes import (
+    SchemaError,
+    sample_reference,
+    split_data,
+    validate_raw_data,
+)
+
+
+def test_valid_table_passes_with_schema_dtypes(raw_slice, schema):
+    checked = validate_raw_data(raw_slice, schema)
+    assert len(checked) == len(raw_slice)
+    assert checked["age"].dtype == np.float64
+
+
+def test_missing_column_is_named(raw_slice, schema):
+    with pytest.raises(SchemaError, match="column 'contract' is missing"):
+        validate_raw_data(raw_slice.drop(columns=["contract"]), schema)
+
+
+def test_non_numeric_value_names_column_and_rows(raw_slice, schema):
+    # given a numeric column holding text in two rows
+    raw = raw_slice.astype({"age": object})
+    raw.loc[[3, 7], "age"] = "forty"
+    # then the error names the column, the value and the rows
+    with pytest.raises(
+        SchemaError, match=r"column 'age' must be numeric .*'forty'.* rows 3, 7"
+    ):
+        validate_raw_data(raw, schema)
+
+
+def test_out_of_range_and_unknown_category_are_both_reported(raw_slice, schema):
+    raw = raw_slice.copy()
+    raw.loc[5, "tenure_months"] = -1
+    raw.loc[9, "contract"] = "weekly"
+    with pytest.raises(SchemaError) as error:
+        validate_raw_data(raw, schema)
+    assert "column 'tenure_months' has values outside [0, 600]" in str(error.value)
+    assert "column 'contract' has values outside" in str(error.value)
+    assert "rows 9" in str(error.value)
+
+
+def test_missing_target_is_an_error(raw_slice, schema):
+    raw = raw_slice.copy()
+    raw.loc[2, "churned"] = None
+    with pytest.raises(
+        SchemaError, match=r"column 'churned' \(target\) is empty in rows 2"
+    ):
+        validate_raw_data(raw, schema)
+
+
+def test_split_is_stratified_and_disjoint(raw_slice, schema, params):
+    train, test = split_data(
+        validate_raw_data(raw_slice, schema), schema, params["ingest"]
+    )
+    assert len(test) == pytest.approx(0.2 * len(raw_slice), abs=1)
+    assert not set(train["customer_id"]) & set(test["customer_id"])
+    share = lambda frame: (frame["churned"] == "yes").mean()  # noqa: E731
+    assert share(train) == pytest.approx(share(test), abs=0.02)
+
+
+def test_reference_sample_is_capped_by_the_training_size(raw_slice, params):
+    reference = sample_reference(raw_slice, params["ingest"])
+    assert len(reference) == min(
+        params["ingest"]["reference_sample_size"], len(raw_slice)
+    )

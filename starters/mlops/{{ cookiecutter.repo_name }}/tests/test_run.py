@@ -1,0 +1,34 @@
+"""Run the whole project (training, then inference) on a small slice, in memory."""
+
+import pandas as pd
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from {{ cookiecutter.python_package }}.pipelines import evaluate, feature, infer, ingest, train
+
+
+def test_training_then_inference_on_a_slice(raw_slice, batch_slice, params):
+    # given an in-memory catalog with a slice of the raw data and the real parameters
+    catalog = DataCatalog(
+        datasets={
+            "raw_customers": MemoryDataset(raw_slice),
+            "scoring_batch": MemoryDataset(batch_slice),
+            **{f"params:{key}": MemoryDataset(value) for key, value in params.items()},
+        }
+    )
+    training = (
+        ingest.create_pipeline()
+        + feature.create_pipeline()
+        + train.create_pipeline()
+        + evaluate.create_pipeline()
+    )
+    # when training and then the inference pipeline that is bundled with the model run
+    outputs = SequentialRunner().run(training + infer.create_pipeline(), catalog)
+    # then the model ranks better than chance and every row of the batch is scored
+    metrics = outputs["tracked_metrics"].load()
+    assert metrics["roc_auc"]["value"] > 0.6
+    assert metrics["accuracy"]["value"] > 0.5
+    predictions = outputs["predictions"].load()
+    assert isinstance(predictions, pd.DataFrame)
+    assert list(predictions["customer_id"]) == list(batch_slice["customer_id"])
+    assert predictions["churned_probability"].between(0, 1).all()

@@ -1,0 +1,69 @@
+"""Shared fixtures for the kedro-mlops test suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Generated projects and `kedro` sub-processes must not try to send usage data.
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@pytest.fixture(autouse=True)
+def _reset_mlflow():
+    """End any MLflow run a test left open and restore MLflow's global URIs."""
+    yield
+    import sys
+
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture
+def tracking_uri(tmp_path: Path, monkeypatch) -> str:
+    """A real, empty sqlite MLflow store in the test's folder.
+
+    The test also runs from that folder: a sqlite store puts artifacts under
+    ``./mlruns`` of the current directory.
+    """
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def rendered_project(tmp_path_factory) -> Path:
+    """The starter rendered by cookiecutter (files only; nothing installed or run)."""
+    from cookiecutter.main import cookiecutter
+
+    from kedro_mlops.starters import starters
+
+    out = tmp_path_factory.mktemp("rendered")
+    from kedro import __version__ as kedro_version
+
+    return Path(
+        cookiecutter(
+            starters[0].template_path,
+            no_input=True,
+            output_dir=str(out),
+            extra_context={
+                "project_name": "churn-model",
+                "kedro_version": kedro_version,
+            },
+        )
+    )

@@ -1,0 +1,179 @@
+"""The starter, end to end: wheel -> fresh environment -> `kedro new` -> the real commands.
+
+One project is trained four times, so that the champion/challenger flow is
+exercised on real runs:
+
+1. `kedro run --pipelines training` with a weak model    -> v1, champion (there was none)
+2. `kedro run --pipelines training` with a weaker model  -> v2, challenger only
+3. `kedro run` with the shipped parameters               -> v3, champion (better)
+4. `kedro run --pipeline training` from `src/`           -> v4, the same model: a tie,
+   so challenger only; and the run lands in the project-root store
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.starter.conftest import new_project, read_json
+
+pytestmark = pytest.mark.integration
+
+WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3"
+WEAKER = "train.model.max_iter=1,train.model.max_leaf_nodes=2"
+MODEL = "churn_model"
+
+
+@pytest.fixture(scope="module")
+def project(installed, tmp_path_factory):
+    return new_project(installed, tmp_path_factory.mktemp("projects"))
+
+
+@pytest.fixture(scope="module")
+def trained(installed, project):
+    """The four training runs above, then batch inference."""
+    installed.run(
+        "kedro", "run", "--pipelines", "training", "--params", WEAK, cwd=project
+    )
+    installed.run(
+        "kedro", "run", "--pipelines", "training", "--params", WEAKER, cwd=project
+    )
+    installed.run("kedro", "run", cwd=project)
+    installed.run("kedro", "run", "--pipeline", "training", cwd=project / "src")
+    installed.run("kedro", "run", "--pipelines", "inference", cwd=project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def client(trained):
+    from mlflow import MlflowClient
+
+    return MlflowClient(f"sqlite:///{trained / 'mlflow.db'}")
+
+
+def _training_runs(client):
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="tags.`mlops.registry.version` != ''",
+        order_by=["attributes.start_time ASC"],
+    )
+    return runs
+
+
+def test_project_is_generated_offline_with_its_dotfiles(project):
+    assert (project / ".gitignore").is_file()
+    assert (project / "data/01_raw/customers.csv").is_file()
+    assert not (project / "mlflow.db").exists()
+
+
+def test_generated_project_tests_pass(installed, project):
+    result = installed.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+    )
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_every_run_finished_in_the_project_root_store(trained, client):
+    assert not (trained / "src" / "mlflow.db").exists()
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) == 5
+    assert {r.info.status for r in runs} == {"FINISHED"}
+
+
+def test_training_run_has_params_metrics_plots_and_model(client):
+    run = _training_runs(client)[2]  # the shipped configuration
+    metrics = run.data.metrics
+    # better than the trivial baselines: majority-class accuracy and a coin's ROC AUC
+    assert metrics["test.accuracy"] > metrics["test.baseline_accuracy"] + 0.03
+    assert 0.75 < metrics["test.roc_auc"] <= 1.0
+    assert 0.3 < metrics["test.f1"] <= 1.0
+    assert run.data.params["train.model.max_iter"] == "200"
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert plots == {"plots/confusion_matrix.png", "plots/roc_curve.png"}
+    models = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    )
+    assert len(models) == 1
+
+
+def test_champion_challenger_flow(client):
+    runs = _training_runs(client)
+    tags = [r.data.tags for r in runs]
+    assert [t["mlops.registry.version"] for t in tags] == ["1", "2", "3", "4"]
+    assert [t["mlops.registry.promoted"] for t in tags] == [
+        "true",
+        "false",
+        "true",
+        "false",
+    ]
+    auc = [r.data.metrics["test.roc_auc"] for r in runs]
+    assert auc[1] < auc[0] < auc[2] == auc[3]
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "3"
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "4"
+    # never the deprecated stages
+    assert {
+        v.current_stage for v in client.search_model_versions(f"name='{MODEL}'")
+    } <= {"None", None}
+
+
+def test_champion_scores_like_the_inference_pipelines(installed, trained):
+    # given the predictions written by `kedro run --pipelines inference` (the champion)
+    by_inference = pd.read_csv(trained / "data/07_model_output/predictions.csv")
+    batch = pd.read_csv(trained / "data/01_raw/batch_production.csv")
+    assert list(by_inference["customer_id"]) == list(batch["customer_id"])
+    # when the registry's champion is loaded by MLflow directly and scores the batch
+    script = (
+        "import mlflow, pandas as pd\n"
+        "mlflow.set_tracking_uri('sqlite:///mlflow.db')\n"
+        f"model = mlflow.pyfunc.load_model('models:/{MODEL}@champion')\n"
+        "out = model.predict(pd.read_csv('data/01_raw/batch_production.csv'))\n"
+        "out.to_csv('champion_predictions.csv', index=False)\n"
+    )
+    installed.run("python", "-c", script, cwd=trained)
+    by_champion = pd.read_csv(trained / "champion_predictions.csv")
+    pd.testing.assert_frame_equal(by_champion, by_inference)
+    # and the `infer` pipeline's own nodes (local preprocessor and model) agree too
+    shutil.copy(
+        trained / "data/07_model_output/predictions.csv", trained / "by_inference.csv"
+    )
+    installed.run("kedro", "run", "--pipelines", "infer", cwd=trained)
+    by_nodes = pd.read_csv(trained / "data/07_model_output/predictions.csv")
+    pd.testing.assert_frame_equal(by_nodes, by_inference)
+
+
+def test_each_modular_pipeline_runs_on_its_own(installed, trained):
+    for name in ("ingest", "feature", "train", "evaluate", "infer"):
+        installed.run("kedro", "run", "--pipelines", name, cwd=trained)
+    metrics = read_json(trained / "data/08_reporting/metrics.json")
+    assert metrics["roc_auc"] > 0.75
+
+
+def test_scoring_another_file_with_runtime_params(installed, trained):
+    installed.run(
+        "kedro",
+        "run",
+        "--pipelines",
+        "inference",
+        "--params",
+        "scoring_file=data/01_raw/batch_control.csv",
+        cwd=trained,
+    )
+    predictions = pd.read_csv(trained / "data/07_model_output/predictions.csv")
+    assert predictions["customer_id"].iloc[0] == "C200001"
+
+
+def test_viz_build_shows_the_five_pipelines(installed, trained):
+    installed.run("kedro", "viz", "build", cwd=trained)
+    listed = {p["id"] for p in read_json(trained / "build/api/main")["pipelines"]}
+    assert {
+        "ingest",
+        "feature",
+        "train",
+        "evaluate",
+        "infer",
+        "training",
+        "inference",
+    } <= listed

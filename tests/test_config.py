@@ -1,0 +1,67 @@
+import pytest
+from kedro.config import OmegaConfigLoader
+
+from kedro_mlops.config import MlopsConfig, MlopsConfigError, load_config, parse_config
+from kedro_mlops.resolvers import register_resolvers
+
+
+def test_empty_file_gives_the_defaults():
+    config = parse_config(None)
+    assert config == MlopsConfig()
+    assert config.registry.metric == "test.roc_auc"
+    assert config.registry.min_improvement == 0.0
+
+
+def test_unknown_key_is_named_with_the_allowed_keys():
+    with pytest.raises(MlopsConfigError) as error:
+        parse_config({"registry": {"metrc": "test.f1"}})
+    message = str(error.value)
+    assert "registry.metrc: unknown key" in message
+    assert "metric" in message and "min_improvement" in message
+
+
+def test_unknown_section_is_an_error():
+    with pytest.raises(MlopsConfigError, match="registy: unknown key .*registry"):
+        parse_config({"registy": {}})
+
+
+def test_wrong_type_names_key_and_value():
+    with pytest.raises(
+        MlopsConfigError, match=r"registry.min_improvement: .*'-0.1'|-0.1"
+    ):
+        parse_config({"registry": {"min_improvement": -0.1}})
+    with pytest.raises(MlopsConfigError, match="registry.greater_is_better"):
+        parse_config({"registry": {"greater_is_better": "sometimes"}})
+
+
+def test_config_is_frozen():
+    config = parse_config({})
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+        config.registry.metric = "x"  # type: ignore[misc]
+
+
+def test_shipped_starter_config_is_valid(rendered_project):
+    # given the starter's conf/base, read the way a Kedro session reads it
+    loader = OmegaConfigLoader(
+        str(rendered_project / "conf"), base_env="base", default_run_env="local"
+    )
+    register_resolvers(rendered_project)
+    # then mlops.yml validates and its model name resolves from globals.yml
+    config = load_config(loader)
+    assert config.registry.model_name == "churn_model"
+    assert config.registry.metric == "test.roc_auc"
+    # and the whole file sets only keys the model knows, with no value left to chance
+    assert (
+        config.model_dump()["registry"].keys()
+        == MlopsConfig().model_dump()["registry"].keys()
+    )
+
+
+def test_shipped_mlflow_store_is_anchored_at_the_project_root(rendered_project):
+    loader = OmegaConfigLoader(
+        str(rendered_project / "conf"), base_env="base", default_run_env="local"
+    )
+    loader.config_patterns["mlflow"] = ["mlflow*"]
+    register_resolvers(rendered_project)
+    uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    assert uri == f"sqlite:///{rendered_project.resolve().as_posix()}/mlflow.db"

@@ -1,0 +1,131 @@
+"""Champion/challenger promotion against a real sqlite MLflow store."""
+
+from __future__ import annotations
+
+import pytest
+
+from kedro_mlops.config import RegistryConfig
+from kedro_mlops.registry import (
+    CHALLENGER,
+    CHAMPION,
+    RegistryError,
+    model_requirements,
+    register_and_promote,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _training_run(metrics: dict[str, float], log_model: bool = True) -> str:
+    """A finished run with ``metrics`` and, optionally, a logged pyfunc model."""
+    import mlflow
+    import mlflow.pyfunc
+
+    class Constant(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return [0.5] * len(model_input)
+
+    with mlflow.start_run() as run:
+        mlflow.log_metrics(metrics)
+        if log_model:
+            mlflow.pyfunc.log_model(
+                name="model", python_model=Constant(), pip_requirements=[]
+            )
+    return run.info.run_id
+
+
+def _alias(client, alias: str) -> str:
+    return str(client.get_model_version_by_alias("churn", alias).version)
+
+
+@pytest.fixture
+def client(tracking_uri):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+def test_first_model_becomes_champion(client):
+    run_id = _training_run({"test.roc_auc": 0.80})
+    result = register_and_promote(client, run_id, RegistryConfig(model_name="churn"))
+    assert result.promoted and result.previous_champion is None
+    assert _alias(client, CHAMPION) == _alias(client, CHALLENGER) == "1"
+    tags = client.get_run(run_id).data.tags
+    assert tags["mlops.registry.version"] == "1"
+    assert tags["mlops.registry.promoted"] == "true"
+    assert "now champion" in tags["mlops.registry.summary"]
+
+
+def test_worse_model_is_challenger_only_and_better_one_takes_over(client):
+    config = RegistryConfig(model_name="churn")
+    register_and_promote(client, _training_run({"test.roc_auc": 0.80}), config)
+    # a worse model: challenger, champion unchanged
+    worse = register_and_promote(client, _training_run({"test.roc_auc": 0.70}), config)
+    assert not worse.promoted
+    assert (_alias(client, CHAMPION), _alias(client, CHALLENGER)) == ("1", "2")
+    assert (
+        worse.summary()
+        == "churn v2 is challenger (test.roc_auc=0.7000); champion stays v1 at 0.8000"
+    )
+    # a better model: both aliases move
+    better = register_and_promote(client, _training_run({"test.roc_auc": 0.85}), config)
+    assert better.promoted and better.previous_champion == "1"
+    assert _alias(client, CHAMPION) == _alias(client, CHALLENGER) == "3"
+
+
+def test_a_tie_or_a_gain_within_the_margin_does_not_promote(client):
+    config = RegistryConfig(model_name="churn", min_improvement=0.02)
+    register_and_promote(client, _training_run({"test.roc_auc": 0.80}), config)
+    assert not register_and_promote(
+        client, _training_run({"test.roc_auc": 0.80}), config
+    ).promoted
+    assert not register_and_promote(
+        client, _training_run({"test.roc_auc": 0.815}), config
+    ).promoted
+    assert register_and_promote(
+        client, _training_run({"test.roc_auc": 0.83}), config
+    ).promoted
+    assert _alias(client, CHAMPION) == "4"
+
+
+def test_lower_is_better_metrics(client):
+    config = RegistryConfig(
+        model_name="churn", metric="test.log_loss", greater_is_better=False
+    )
+    register_and_promote(client, _training_run({"test.log_loss": 0.50}), config)
+    assert not register_and_promote(
+        client, _training_run({"test.log_loss": 0.60}), config
+    ).promoted
+    assert register_and_promote(
+        client, _training_run({"test.log_loss": 0.40}), config
+    ).promoted
+
+
+def test_run_without_a_model_registers_nothing(client):
+    run_id = _training_run({"test.roc_auc": 0.9}, log_model=False)
+    assert (
+        register_and_promote(client, run_id, RegistryConfig(model_name="churn")) is None
+    )
+    assert client.search_registered_models() == []
+
+
+def test_missing_metric_is_a_clear_error_and_registers_nothing(client):
+    run_id = _training_run({"test.f1": 0.6})
+    with pytest.raises(
+        RegistryError,
+        match=r"no metric 'test.roc_auc'.*metrics logged: test.f1.*registry.metric",
+    ):
+        register_and_promote(client, run_id, RegistryConfig(model_name="churn"))
+    assert client.search_registered_models() == []
+
+
+def test_model_requirements_are_pinned_to_this_environment():
+    from importlib.metadata import version
+
+    requirements = model_requirements()
+    assert f"kedro=={version('kedro')}" in requirements
+    assert f"scikit-learn=={version('scikit-learn')}" in requirements
+    assert all("==" in r for r in requirements)
+    assert not any(
+        r.startswith("not-a-package") for r in model_requirements(("not-a-package",))
+    )

@@ -1,0 +1,31 @@
+"""The shipped sample data is exactly what the seeded generator writes."""
+
+import runpy
+
+import pandas as pd
+
+from tests.conftest import REPO
+
+TEMPLATE_RAW = REPO / "starters/mlops/{{ cookiecutter.repo_name }}/data/01_raw"
+
+
+def test_shipped_files_equal_the_generator_output(tmp_path):
+    generator = runpy.run_path(str(REPO / "scripts/make_sample_data.py"))
+    written = generator["generate"](tmp_path)
+    assert sorted(p.name for p in written) == sorted(
+        p.name for p in TEMPLATE_RAW.glob("*.csv")
+    )
+    for path in written:
+        assert path.read_bytes() == (TEMPLATE_RAW / path.name).read_bytes(), path.name
+
+
+def test_sample_data_is_realistic():
+    customers = pd.read_csv(TEMPLATE_RAW / "customers.csv")
+    assert len(customers) >= 5000
+    assert customers.isna().any().sum() >= 2  # some columns have missing values
+    assert customers.select_dtypes("number").shape[1] >= 4
+    assert 0.1 < (customers["churned"] == "yes").mean() < 0.5
+    for batch in ("batch_production.csv", "batch_control.csv"):
+        frame = pd.read_csv(TEMPLATE_RAW / batch)
+        assert "churned" not in frame.columns
+        assert set(frame.columns) == set(customers.columns) - {"churned"}
