@@ -48,3 +48,21 @@ def test_every_pipeline_has_its_parameters_file(rendered_project):
             rendered_project / "src/churn_model/pipelines" / name / "pipeline.py"
         ).is_file()
         assert (rendered_project / "conf/base" / f"parameters_{name}.yml").is_file()
+
+
+def test_template_holds_only_text_files():
+    """Caches or pipeline outputs in the template would break rendering and ship in the wheel."""
+    template = Path(starters[0].template_path)
+    offenders = []
+    for path in template.rglob("*"):
+        if not path.is_file():
+            continue
+        parts = set(path.relative_to(template).parts)
+        if parts & {"__pycache__", ".ruff_cache", ".pytest_cache", ".viz", "build"}:
+            offenders.append(str(path))
+            continue
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            offenders.append(str(path))
+    assert offenders == []
