@@ -1,7 +1,7 @@
 """kedro-mlops: production MLOps for Kedro projects.
 
-Installing the package is enough: the hooks, the ``mlops`` starter and the
-``kedro mlops`` commands register themselves through entry points. Heavy
+Installing the package is enough: the hooks and the ``mlops`` starter
+register themselves through entry points. Heavy
 libraries (mlflow, dvc, scipy, scikit-learn) are imported only where they are
 used, so importing this package is cheap.
 """

@@ -98,18 +98,22 @@ def _describe_error(err: dict[str, Any]) -> str:
     return f"{location}: {err['msg']} (got {err.get('input')!r})"
 
 
-def load_config(
-    config_loader: Any, source: str = "conf/<env>/mlops.yml"
-) -> MlopsConfig:
+def load_config(config_loader: Any, source: str = "mlops.yml") -> MlopsConfig:
     """Read ``mlops.yml`` through a Kedro config loader and validate it.
 
-    A project without the file gets the defaults.
+    A project without the file gets the defaults. An environment's file is
+    merged key by key over ``conf/base/mlops.yml`` (a "soft" merge, where Kedro
+    would replace whole top-level sections), so ``conf/prod/mlops.yml`` may hold
+    just ``registry: {min_improvement: 0.01}``.
     """
     from kedro.config import MissingConfigException
 
     patterns = config_loader.config_patterns
     if CONFIG_KEY not in patterns:
         patterns[CONFIG_KEY] = list(CONFIG_PATTERNS)
+    strategies = getattr(config_loader, "merge_strategy", None)
+    if isinstance(strategies, dict):
+        strategies.setdefault(CONFIG_KEY, "soft")
     try:
         raw = config_loader[CONFIG_KEY]
     except MissingConfigException:

@@ -2,6 +2,11 @@
 
 They run around kedro-mlflow's own hooks:
 
+* ``before_pipeline_run`` runs *last*, once kedro-mlflow has opened its run; for
+  a ``pipeline_ml_factory`` pipeline with ``signature: "auto"`` it infers the
+  model signature with integer columns typed ``any`` so that they accept
+  missing values (``kedro_mlops.signature``);
+
 * ``after_context_created`` runs *first*, so that the ``${mlops.project_path:}``
   resolver exists before kedro-mlflow reads ``mlflow.yml``, and so that a wrong
   ``mlops.yml`` stops the session before any MLflow run is opened;
@@ -37,11 +42,13 @@ class MlopsHooks:
 
         # Kedro's logging config only lets its own loggers through at INFO;
         # the registry summary is worth a line in every training run.
-        if logger.level == logging.NOTSET:
-            logging.getLogger("kedro_mlops").setLevel(logging.INFO)
+        package_logger = logging.getLogger("kedro_mlops")
+        if package_logger.level == logging.NOTSET:
+            package_logger.setLevel(logging.INFO)
         register_resolvers(context.project_path)
         config = load_config(
-            context.config_loader, source=f"conf/{context.env or 'base'}/mlops.yml"
+            context.config_loader,
+            source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
         )
         if config.registry.model_name is None:
             package = getattr(context, "_package_name", None) or _package_name()
@@ -55,11 +62,17 @@ class MlopsHooks:
         self.config = config
 
     @hook_impl(trylast=True)
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
         # kedro-mlflow has started its run by now (its hook is not `trylast`).
         mlflow = sys.modules.get("mlflow")
         active = mlflow.active_run() if mlflow is not None else None
         self._run_id = active.info.run_id if active is not None else None
+        if self._run_id is not None:
+            from kedro_mlops.signature import resolve_auto_signature
+
+            resolve_auto_signature(pipeline, catalog)
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:

@@ -5,13 +5,16 @@ alias; it also takes ``champion`` when there is none yet, or when it beats the
 current champion on the configured metric by more than the configured margin.
 The deprecated registry stages are never used.
 
-Example:
-    >>> from mlflow import MlflowClient  # doctest: +SKIP
-    >>> result = register_and_promote(  # doctest: +SKIP
-    ...     MlflowClient(), run_id, RegistryConfig(model_name="churn_model")
-    ... )
-    >>> result.summary()  # doctest: +SKIP
-    'churn_model v2 is challenger (test.roc_auc=0.8812) and now champion (was v1 at 0.8710)'
+Example (against a tracking store holding a finished training run)::
+
+    from mlflow import MlflowClient
+
+    result = register_and_promote(
+        MlflowClient(), run_id, RegistryConfig(model_name="churn_model")
+    )
+    result.summary()
+    # 'churn_model v2 is challenger (test.roc_auc=0.8812) and now champion
+    #  (was v1 at 0.8710)'
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 TAG_PREFIX = "mlops.registry."
+GAIN_TOLERANCE = 1e-9
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +101,10 @@ def register_and_promote(
         logged = ", ".join(sorted(run.data.metrics)) or "none"
         raise RegistryError(
             f"Run {run_id} has no metric '{config.metric}' to compare models with "
-            f"(metrics logged: {logged}). Set registry.metric in conf/base/mlops.yml "
+            f"(metrics logged: {logged}). Set registry.metric in mlops.yml "
             "to one of the logged metrics."
         )
-    logged_model = models[-1]
+    logged_model = max(models, key=lambda m: m.creation_timestamp)  # the newest
     version = mlflow.register_model(
         f"models:/{logged_model.model_id}", config.model_name
     ).version
@@ -122,7 +126,9 @@ def register_and_promote(
             if config.greater_is_better
             else previous_value - value
         )
-        promoted = gain > config.min_improvement
+        # Metrics are floats: 0.81 - 0.80 is 0.010000000000000009. A gain within
+        # GAIN_TOLERANCE of the margin is a tie, and a tie does not promote.
+        promoted = gain - config.min_improvement > GAIN_TOLERANCE
     if promoted:
         client.set_registered_model_alias(config.model_name, CHAMPION, version)
 

@@ -65,3 +65,21 @@ def test_shipped_mlflow_store_is_anchored_at_the_project_root(rendered_project):
     register_resolvers(rendered_project)
     uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
     assert uri == f"sqlite:///{rendered_project.resolve().as_posix()}/mlflow.db"
+
+
+def test_an_environment_overrides_single_keys_of_base(tmp_path):
+    # given base settings and an environment that changes one key
+    (tmp_path / "base").mkdir()
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "base" / "mlops.yml").write_text(
+        "registry:\n  model_name: churn\n  metric: test.f1\n"
+    )
+    (tmp_path / "prod" / "mlops.yml").write_text("registry:\n  min_improvement: 0.01\n")
+    loader = OmegaConfigLoader(str(tmp_path), base_env="base", default_run_env="prod")
+    # then base's other keys survive (a "soft" merge, not Kedro's default)
+    registry = load_config(loader).registry
+    assert (registry.model_name, registry.metric, registry.min_improvement) == (
+        "churn",
+        "test.f1",
+        0.01,
+    )

@@ -88,6 +88,16 @@ def test_a_tie_or_a_gain_within_the_margin_does_not_promote(client):
     assert _alias(client, CHAMPION) == "4"
 
 
+def test_a_gain_equal_to_the_margin_is_a_tie_despite_float_noise(client):
+    # 0.81 - 0.80 is 0.010000000000000009 in floating point
+    config = RegistryConfig(model_name="churn", min_improvement=0.01)
+    register_and_promote(client, _training_run({"test.roc_auc": 0.80}), config)
+    assert not register_and_promote(
+        client, _training_run({"test.roc_auc": 0.81}), config
+    ).promoted
+    assert _alias(client, CHAMPION) == "1"
+
+
 def test_lower_is_better_metrics(client):
     config = RegistryConfig(
         model_name="churn", metric="test.log_loss", greater_is_better=False

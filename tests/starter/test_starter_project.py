@@ -177,3 +177,26 @@ def test_viz_build_shows_the_five_pipelines(installed, trained):
         "training",
         "inference",
     } <= listed
+
+
+def test_champion_scores_a_batch_with_missing_values(installed, trained):
+    # given a batch with gaps in columns that were complete (integer) at training time
+    batch = pd.read_csv(trained / "data/01_raw/batch_production.csv")
+    batch.loc[[0, 1], "age"] = None
+    batch.loc[2, "support_tickets"] = None
+    batch.loc[3, "contract"] = None
+    batch.to_csv(trained / "data/01_raw/batch_with_gaps.csv", index=False)
+    # when batch inference scores it with the registered champion
+    installed.run(
+        "kedro",
+        "run",
+        "--pipelines",
+        "inference",
+        "--params",
+        "scoring_file=data/01_raw/batch_with_gaps.csv",
+        cwd=trained,
+    )
+    # then every row gets a probability
+    predictions = pd.read_csv(trained / "data/07_model_output/predictions.csv")
+    assert len(predictions) == len(batch)
+    assert predictions["churned_probability"].notna().all()

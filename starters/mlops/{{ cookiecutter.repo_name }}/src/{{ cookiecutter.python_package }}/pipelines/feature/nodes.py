@@ -17,8 +17,11 @@ def fit_preprocessor(
     train: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
 ) -> ColumnTransformer:
     """Fit imputation + scaling for numeric columns and imputation + one-hot
-    encoding for categorical ones. Categories unseen in training, or rarer than
-    ``min_category_frequency``, are encoded as "infrequent".
+    encoding for categorical ones.
+
+    Categories rarer than ``min_category_frequency`` in training are grouped
+    into one "infrequent" column. A category never seen in training is encoded
+    into that group when the column has one, and as all zeros otherwise.
     """
     numeric_steps = [SimpleImputer(strategy=params["numeric_imputation"])]
     if params["scale_numeric"]:

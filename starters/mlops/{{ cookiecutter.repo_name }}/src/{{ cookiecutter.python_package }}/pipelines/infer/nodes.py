@@ -14,8 +14,9 @@ logger = logging.getLogger(__name__)
 
 def validate_batch(batch: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
     """Check a batch of rows to score: the id and feature columns must be there
-    with valid types and ranges; unseen categories are allowed (the model
-    encodes them as "infrequent") but reported.
+    with valid types and ranges. Categories unseen in training are allowed and
+    reported: the preprocessor encodes them like its rarest categories (see
+    ``fit_preprocessor``).
     """
     checked = validate_table(
         batch, schema, require_target=False, strict_categories=False

@@ -1,0 +1,77 @@
+"""Model signatures that accept missing values in integer columns.
+
+kedro-mlflow's ``signature: "auto"`` infers the signature of a model bundled by
+``pipeline_ml_factory`` from the inference input as loaded at training time. A
+column without missing values there is recorded as ``long``, and MLflow then
+refuses a later batch with one missing value in it ("Incompatible input types").
+Recording it as ``double`` does not help: MLflow refuses int64 input for a
+``double`` column (the conversion can lose precision). kedro-mlops infers the
+same signature and records integer columns as ``any``: MLflow still checks that
+every column is there, and the model's own validation checks the values.
+
+Example:
+    >>> import pandas as pd
+    >>> from mlflow.models import infer_signature
+    >>> batch = pd.DataFrame({"age": [30, 40], "charges": [70.5, 20.0]})
+    >>> signature = nullable_integers(infer_signature(batch))
+    >>> [(spec["name"], spec["type"]) for spec in signature.inputs.to_dict()]
+    [('age', 'any'), ('charges', 'double')]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+AUTO = "auto"
+_MARK = "_kedro_mlops_auto_signature"
+
+
+def nullable_integers(signature: Any) -> Any:
+    """Return ``signature`` with its integer input columns typed ``any``."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
+
+    inputs = signature.inputs
+    if inputs is None or not inputs.has_input_names() or inputs.is_tensor_spec():
+        return signature
+    columns = [
+        ColSpec(AnyType(), spec.name, spec.required)
+        if spec.type in (DataType.long, DataType.integer)
+        else spec
+        for spec in inputs.inputs
+    ]
+    return ModelSignature(
+        inputs=Schema(columns), outputs=signature.outputs, params=signature.params
+    )
+
+
+def resolve_auto_signature(pipeline: Any, catalog: Any) -> bool:
+    """Replace a ``pipeline_ml_factory`` pipeline's ``signature: "auto"``.
+
+    Infers the signature as kedro-mlflow does (the inference input, plus the
+    inference pipeline's parameters and the ``runner`` parameter), then applies
+    :func:`nullable_integers`. The pipeline remembers that it asked for "auto",
+    so every run infers again from the data of that run.
+
+    Returns:
+        Whether the pipeline's signature was set.
+    """
+    kwargs = getattr(pipeline, "log_model_kwargs", None)
+    if not isinstance(kwargs, dict):
+        return False
+    if kwargs.get("signature") != AUTO and not getattr(pipeline, _MARK, False):
+        return False
+    from mlflow.models import infer_signature
+
+    params = {
+        name[len("params:") :]: catalog.load(name)
+        for name in pipeline.inference.inputs()
+        if name.startswith("params:")
+    }
+    params["runner"] = "SequentialRunner"
+    signature = infer_signature(
+        model_input=catalog.load(pipeline.input_name), params=params
+    )
+    kwargs["signature"] = nullable_integers(signature)
+    setattr(pipeline, _MARK, True)
+    return True
