@@ -8,12 +8,13 @@ HEAVY = ("mlflow", "dvc", "scipy", "sklearn", "matplotlib")
 
 def test_entry_point_modules_import_no_heavy_library():
     code = (
-        "import sys, kedro_mlops, kedro_mlops.hooks, kedro_mlops.starters, kedro_mlops.config;"
+        "import sys, kedro_mlops, kedro_mlops.hooks, kedro_mlops.starters, kedro_mlops.config,"
+        " kedro_mlops.datasets;"
         "print('\\n'.join(sorted(sys.modules)))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     modules = set(loaded.stdout.split())
-    assert "kedro_mlops.hooks" in modules
+    assert {"kedro_mlops.hooks", "kedro_mlops.datasets.dvc_dataset"} <= modules
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []

@@ -1,0 +1,360 @@
+"""``DVCDataset``: any Kedro dataset whose file is versioned by DVC.
+
+Example ``catalog.yml``:
+
+.. code-block:: yaml
+
+    raw_customers:                      # the workspace file, DVC-tracked on save
+      type: kedro_mlops.datasets.DVCDataset
+      filepath: data/01_raw/customers.csv
+      dataset: pandas.CSVDataset
+
+    customers_v1:                       # exactly the bytes DVC recorded at tag v1
+      type: kedro_mlops.datasets.DVCDataset
+      filepath: data/01_raw/customers.csv
+      dataset:
+        type: pandas.CSVDataset
+        load_args: {sep: ","}
+      rev: v1
+
+    model_input:                        # tracked and pushed to a DVC remote
+      type: kedro_mlops.datasets.DVCDataset
+      filepath: data/05_model_input/model_input.parquet
+      dataset: pandas.ParquetDataset
+      remote: storage
+      push: true
+
+Loading without ``rev`` costs what the wrapped dataset costs (a missing
+workspace file is pulled from the remote first). Saving writes a temporary file
+beside the target, puts it in the DVC cache, writes the new ``.dvc`` file, and
+only then renames both into place: a process killed during a save leaves the
+previous file and its ``.dvc`` file as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kedro.io.core import AbstractDataset, DatasetError
+
+DVC_DIR = ".dvc"
+
+
+class DVCDataset(AbstractDataset[Any, Any]):
+    """Wrap a file-based Kedro dataset so that DVC versions its file.
+
+    Args:
+        filepath: the data file, relative to the project (or absolute); it must
+            lie inside a DVC repository.
+        dataset: the wrapped dataset: a type (``pandas.ParquetDataset``) or a
+            mapping with ``type`` and the dataset's own arguments, without
+            ``filepath``.
+        rev: a git revision (tag, branch or commit) to read the file as DVC
+            recorded it there. A dataset pinned to a revision cannot be saved.
+        remote: the DVC remote to pull from and push to (default: the
+            repository's default remote).
+        push: push the file to the remote after each save.
+        metadata: free-form metadata, ignored by Kedro.
+        version: reserved by Kedro for ``versioned: true``, which is refused:
+            DVC is the versioning here.
+
+    Example:
+        >>> from kedro_mlops.datasets import DVCDataset
+        >>> dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset")
+        >>> dataset._describe()["dataset"]
+        'pandas.CSVDataset'
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        filepath: str,
+        dataset: str | type[AbstractDataset] | dict[str, Any],
+        rev: str | None = None,
+        remote: str | None = None,
+        push: bool = False,
+        metadata: dict[str, Any] | None = None,
+        version: Any = None,
+    ) -> None:
+        self._path = Path(filepath)
+        if version is not None:
+            raise DatasetError(
+                f"DVCDataset '{filepath}': Kedro's `versioned: true` is not supported, "
+                "because DVC versions this file. Remove `versioned: true` from the "
+                "catalog entry; to read an older version, pin a git revision with "
+                "`rev: <tag, branch or commit>`."
+            )
+        config = dict(dataset) if isinstance(dataset, dict) else {"type": dataset}
+        if "type" not in config:
+            raise DatasetError(
+                f"DVCDataset '{filepath}': `dataset` needs a `type`, for example "
+                "`dataset: pandas.CSVDataset`."
+            )
+        if "filepath" in config:
+            raise DatasetError(
+                f"DVCDataset '{filepath}': set `filepath` on the DVCDataset itself, "
+                "not inside `dataset`."
+            )
+        self._dataset_config = config
+        self._rev = None if rev is None else str(rev)
+        self._remote = remote
+        self._push = push
+        self.metadata = metadata
+        self._workspace = self._wrapped(self._path)
+
+    # ---- Kedro's dataset contract -------------------------------------------------
+
+    def load(self) -> Any:
+        if self._rev is not None:
+            return self._load_at_revision()
+        if not self._path.exists() and self.dvc_file.exists():
+            self._pull()
+        return self._workspace.load()
+
+    def save(self, data: Any) -> None:
+        if self._rev is not None:
+            raise DatasetError(
+                f"DVCDataset '{self._path}' is pinned to revision '{self._rev}' and "
+                "cannot be saved: history is read-only. Remove `rev` to write the "
+                "workspace file."
+            )
+        root = self._root()
+        target = self._path.resolve()
+        self._refuse_git_tracked(root, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(
+            f".{target.name}.{uuid.uuid4().hex[:12]}.tmp{target.suffix}"
+        )
+        try:
+            self._wrapped(temporary).save(data)
+            self._commit(root, target, temporary)
+        finally:
+            temporary.unlink(missing_ok=True)
+        if self._push:
+            self._push_to_remote(root)
+
+    def _exists(self) -> bool:
+        if self._rev is None:
+            return self._path.exists() or self.dvc_file.exists()
+        filesystem, relative = self._filesystem_at_revision()
+        return bool(filesystem.exists(relative))
+
+    def _describe(self) -> dict[str, Any]:
+        dataset_type = self._dataset_config["type"]
+        if isinstance(dataset_type, type):
+            dataset_type = f"{dataset_type.__module__}.{dataset_type.__qualname__}"
+        return {
+            "filepath": str(self._path),
+            "dataset": dataset_type,
+            "rev": self._rev,
+            "remote": self._remote,
+            "push": self._push,
+        }
+
+    # ---- public helpers ---------------------------------------------------------
+
+    @property
+    def filepath(self) -> Path:
+        """The data file (as configured)."""
+        return self._path
+
+    @property
+    def dvc_file(self) -> Path:
+        """The ``.dvc`` file that records the data file's hash."""
+        return self._path.with_name(self._path.name + ".dvc")
+
+    @property
+    def rev(self) -> str | None:
+        """The pinned git revision, if any."""
+        return self._rev
+
+    # ---- internals --------------------------------------------------------------
+
+    def _wrapped(self, path: Path) -> AbstractDataset:
+        return AbstractDataset.from_config(
+            f"DVCDataset({self._path})", {**self._dataset_config, "filepath": str(path)}
+        )
+
+    def _root(self) -> Path:
+        start = self._path.resolve().parent
+        for folder in (start, *start.parents):
+            if (folder / DVC_DIR).is_dir():
+                return folder
+        raise DatasetError(
+            f"DVCDataset '{self._path}': not inside a DVC repository (no {DVC_DIR}/ "
+            f"folder in {start} or above). Run `git init && dvc init` at the project "
+            "root, or use the wrapped dataset type without DVCDataset."
+        )
+
+    def _relative(self, root: Path) -> str:
+        return self._path.resolve().relative_to(root).as_posix()
+
+    def _refuse_git_tracked(self, root: Path, target: Path) -> None:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "--error-unmatch", "--", str(target)],
+            capture_output=True,
+            check=False,
+        )
+        if listed.returncode == 0:
+            relative = target.relative_to(root).as_posix()
+            raise DatasetError(
+                f"DVCDataset '{self._path}': {relative} is tracked by git, not DVC. "
+                f"Stop tracking it in git with `git rm --cached {relative}` and "
+                "commit, then save again: DVC will track it."
+            )
+
+    def _commit(self, root: Path, target: Path, temporary: Path) -> None:
+        """Cache the new file and its ``.dvc`` record, then rename both into place."""
+        from dvc.repo import Repo
+        from dvc_data.hashfile.hash import file_md5
+
+        with Repo(str(root), _wait_for_lock=True) as repo:
+            self._refuse_stage_output(repo, target)
+            cache = repo.cache.local
+            md5 = file_md5(str(temporary), cache.fs)
+            size = temporary.stat().st_size
+            record = target.with_name(target.name + ".dvc")
+            with repo.lock:
+                cache.add(str(temporary), cache.fs, md5)
+                pending = _write_record(record, target.name, md5, size)
+                try:
+                    repo.scm.ignore(str(target))
+                    os.replace(temporary, target)
+                    os.replace(pending, record)
+                finally:
+                    pending.unlink(missing_ok=True)
+
+    def _refuse_stage_output(self, repo: Any, target: Path) -> None:
+        from dvc.exceptions import OutputNotFoundError
+        from dvc.stage import PipelineStage
+
+        try:
+            outputs = repo.find_outs_by_path(str(target))
+        except OutputNotFoundError:
+            return
+        for output in outputs:
+            if isinstance(output.stage, PipelineStage):
+                raise DatasetError(
+                    f"DVCDataset '{self._path}': {target.name} is an output of the "
+                    f"stage '{output.stage.addressing}' in dvc.yaml, so DVC tracks it "
+                    "through that pipeline. Produce it with `dvc repro`, or use the "
+                    "wrapped dataset type without DVCDataset for it."
+                )
+
+    def _recorded_md5(self) -> str | None:
+        import yaml
+
+        try:
+            record = yaml.safe_load(self.dvc_file.read_text())
+            return str(record["outs"][0]["md5"])
+        except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+            return None
+
+    def _missing_data_error(self, md5: str | None, where: str) -> DatasetError:
+        remote = (
+            f"the remote '{self._remote}'" if self._remote else "the default remote"
+        )
+        return DatasetError(
+            f"DVCDataset '{self._path}': the data {where} (md5 {md5 or 'unknown'}) is "
+            f"in neither the local DVC cache nor {remote}. Push it from the clone or "
+            f"machine where it was produced: `dvc push {self.dvc_file.as_posix()}`."
+        )
+
+    def _pull(self) -> None:
+        from dvc.repo import Repo
+
+        root = self._root()
+        try:
+            with Repo(str(root), _wait_for_lock=True) as repo:
+                repo.pull(targets=[str(self.dvc_file.resolve())], remote=self._remote)
+        except Exception as exc:
+            raise self._missing_data_error(
+                self._recorded_md5(), "of the missing workspace file"
+            ) from exc
+
+    def _push_to_remote(self, root: Path) -> None:
+        from dvc.repo import Repo
+
+        try:
+            with Repo(str(root), _wait_for_lock=True) as repo:
+                repo.push(targets=[str(self.dvc_file.resolve())], remote=self._remote)
+        except Exception as exc:
+            raise DatasetError(
+                f"DVCDataset '{self._path}' was saved and tracked, but pushing it "
+                f"failed: {exc}. Check the remote with `dvc remote list`, then run "
+                f"`dvc push {self.dvc_file.as_posix()}`."
+            ) from exc
+
+    def _filesystem_at_revision(self) -> tuple[Any, str]:
+        from dvc.fs import DVCFileSystem
+        from dvc.scm import RevError
+
+        root = self._root()
+        try:
+            filesystem = DVCFileSystem(
+                repo=str(root), rev=self._rev, remote=self._remote
+            )
+            filesystem.repo  # noqa: B018 - resolves the revision now
+        except RevError as exc:
+            raise DatasetError(
+                f"DVCDataset '{self._path}': the git revision '{self._rev}' does not "
+                f"exist in {root}. Check the name with `git tag` or "
+                "`git log --oneline`."
+            ) from exc
+        return filesystem, self._relative(root)
+
+    def _load_at_revision(self) -> Any:
+        filesystem, relative = self._filesystem_at_revision()
+        try:
+            info = filesystem.info(relative)
+        except FileNotFoundError as exc:
+            raise DatasetError(
+                f"DVCDataset '{self._path}': {relative} does not exist at revision "
+                f"'{self._rev}' (neither as a file nor as a .dvc record)."
+            ) from exc
+        dvc_info = info.get("dvc_info")
+        if not dvc_info:
+            raise DatasetError(
+                f"DVCDataset '{self._path}': at revision '{self._rev}', {relative} is "
+                "tracked by git, not DVC. Read it with the wrapped dataset type, or "
+                f"track it with DVC (`git rm --cached {relative} && dvc add {relative}`)."
+            )
+        with tempfile.TemporaryDirectory(prefix="kedro-mlops-dvc-") as folder:
+            local = Path(folder) / self._path.name
+            try:
+                filesystem.get_file(relative, str(local))
+            except Exception as exc:
+                raise self._missing_data_error(
+                    dvc_info.get("md5"), f"at revision '{self._rev}'"
+                ) from exc
+            return self._wrapped(local).load()
+
+
+def _write_record(record: Path, name: str, md5: str, size: int) -> Path:
+    """Write the new ``.dvc`` content beside ``record``; return the temporary file.
+
+    Keeps any other key of an existing record (``remote``, ``desc``, ...).
+    """
+    import yaml
+
+    content: dict[str, Any] = {}
+    if record.exists():
+        content = yaml.safe_load(record.read_text()) or {}
+    outs = content.get("outs") or [{}]
+    out = {
+        key: value
+        for key, value in outs[0].items()
+        if key not in {"md5", "size", "hash", "path"}
+    }
+    content["outs"] = [{"md5": md5, "size": size, "hash": "md5", "path": name, **out}]
+    pending = record.with_name(f".{record.name}.{uuid.uuid4().hex[:12]}.tmp")
+    with open(pending, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(content, handle, sort_keys=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return pending
