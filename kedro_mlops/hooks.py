@@ -11,8 +11,9 @@ They run around kedro-mlflow's own hooks:
   resolver exists before kedro-mlflow reads ``mlflow.yml``, and so that a wrong
   ``mlops.yml`` stops the session before any MLflow run is opened;
 * ``after_pipeline_run`` runs *last*, after kedro-mlflow has logged the model
-  bundled by ``pipeline_ml_factory`` and closed the run: only then can the model
-  be registered and the champion/challenger aliases moved.
+  bundled by ``pipeline_ml_factory`` and closed the run: it writes the run's
+  lineage (``kedro_mlops.lineage``), then registers the model and moves the
+  champion/challenger aliases.
 
 Only Kedro is imported at module level; MLflow is imported when a run needs it.
 """
@@ -75,17 +76,62 @@ class MlopsHooks:
             resolve_auto_signature(pipeline, catalog)
 
     @hook_impl(trylast=True)
-    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
         run_id, self._run_id = self._run_id, None
-        if run_id is None or self.config is None or not self.config.registry.enabled:
+        if run_id is None:
             return
         from mlflow import MlflowClient
 
+        client = MlflowClient()
+        self._record_lineage(client, run_id, run_params, pipeline, catalog)
+        if self.config is None or not self.config.registry.enabled:
+            return
         from kedro_mlops.registry import register_and_promote
 
-        result = register_and_promote(MlflowClient(), run_id, self.config.registry)
+        result = register_and_promote(client, run_id, self.config.registry)
         if result is not None:
             logger.info("Model registry: %s", result.summary())
+
+    @staticmethod
+    def _record_lineage(
+        client: Any,
+        run_id: str,
+        run_params: dict[str, Any],
+        pipeline: Any,
+        catalog: Any,
+    ) -> None:
+        from pathlib import Path
+
+        from kedro_mlops.lineage import collect, log_lineage
+
+        names = run_params.get("pipeline_names") or run_params.get("pipeline_name")
+        if isinstance(names, str):
+            names = [names]
+        lineage = collect(
+            pipeline,
+            catalog,
+            Path(run_params.get("project_path") or Path.cwd()),
+            env=run_params.get("env") or "local",
+            pipelines=list(names or ["__default__"]),
+        )
+        log_lineage(client, run_id, lineage)
+        for version in lineage.data:
+            logger.info(
+                "Lineage: %s %s md5 %s (%s)",
+                version.role,
+                version.path,
+                version.md5,
+                version.state,
+            )
+            if version.state == "modified":
+                logger.warning(
+                    "%s was edited but not added to DVC: this run can be traced but "
+                    "its data cannot be restored. Run `dvc add %s` and commit.",
+                    version.path,
+                    version.path,
+                )
 
     @hook_impl
     def on_pipeline_error(self) -> None:

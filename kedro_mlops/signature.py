@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 AUTO = "auto"
@@ -69,9 +70,12 @@ def resolve_auto_signature(pipeline: Any, catalog: Any) -> bool:
         if name.startswith("params:")
     }
     params["runner"] = "SequentialRunner"
-    signature = infer_signature(
-        model_input=catalog.load(pipeline.input_name), params=params
-    )
+    with warnings.catch_warnings():
+        # MLflow's hint about integer columns and missing values: handled below.
+        warnings.filterwarnings("ignore", message=".*integer column")
+        signature = infer_signature(
+            model_input=catalog.load(pipeline.input_name), params=params
+        )
     kwargs["signature"] = nullable_integers(signature)
     setattr(pipeline, _MARK, True)
     return True

@@ -67,3 +67,25 @@ def rendered_project(tmp_path_factory) -> Path:
             },
         )
     )
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    """A git + DVC repository; the test runs from its root, as `kedro run` does."""
+    from tests.git_dvc import init_repo
+
+    path = init_repo(tmp_path / "project")
+    monkeypatch.chdir(path)
+    return path
+
+
+@pytest.fixture
+def remote(repo, tmp_path) -> Path:
+    """A local folder as the repository's default DVC remote ``storage``."""
+    from tests.git_dvc import DVC, commit, sh
+
+    folder = tmp_path / "remote"
+    folder.mkdir()
+    sh(DVC, "remote", "add", "-d", "storage", str(folder), cwd=repo)
+    commit(repo, "add remote")
+    return folder

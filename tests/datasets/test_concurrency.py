@@ -16,7 +16,8 @@ from kedro.pipeline import Node, Pipeline
 from kedro.runner import ParallelRunner, ThreadRunner
 
 from kedro_mlops.datasets import DVCDataset
-from tests.datasets.conftest import commit, dvc_status
+from kedro_mlops.lineage import collect
+from tests.git_dvc import commit, dvc_status
 
 CLEAN = "Data and pipelines are up to date."
 TABLES = 6
@@ -79,12 +80,21 @@ def test_six_nodes_saving_in_parallel_are_all_tracked(
     ignored = (repo / "data" / ".gitignore").read_text().split()
     assert sorted(ignored) == sorted(f"/table_{i}.parquet" for i in range(TABLES))
     assert dvc_status(repo) == CLEAN
+    # and the lineage, read from the files in this (main) process, is complete
+    lineage = collect(_pipeline(), catalog, repo, env="local", pipelines=["tables"])
+    outputs = {v.name: v for v in lineage.data}
+    assert sorted(outputs) == [f"table_{i}" for i in range(TABLES)]
+    for i in range(TABLES):
+        record = (repo / "data" / f"table_{i}.parquet.dvc").read_text()
+        assert outputs[f"table_{i}"].md5 in record
+        assert outputs[f"table_{i}"].state == "cached"
 
 
 KILLED_SAVE = """
 import sys
 import pandas as pd
 from kedro_mlops.datasets import DVCDataset
+from kedro_mlops.lineage import collect
 rows = int(sys.argv[1])
 frame = pd.DataFrame({"a": range(rows), "b": [0.25] * rows, "c": ["text"] * rows})
 DVCDataset(filepath="data/big.csv", dataset="pandas.CSVDataset").save(frame)

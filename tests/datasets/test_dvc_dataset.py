@@ -7,7 +7,7 @@ import pytest
 from kedro.io import DataCatalog, DatasetError
 
 from kedro_mlops.datasets import DVCDataset
-from tests.datasets.conftest import DVC, commit, dvc_status, init_repo, sh
+from tests.git_dvc import DVC, commit, dvc_status, init_repo, sh
 
 CLEAN = "Data and pipelines are up to date."
 

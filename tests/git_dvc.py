@@ -1,12 +1,10 @@
-"""Real git + DVC repositories in tmp_path, and a real local DVC remote."""
+"""Real git + DVC repositories for tests: helpers (fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 
@@ -39,21 +37,3 @@ def commit(repo: Path, message: str, tag: str | None = None) -> None:
 
 def dvc_status(repo: Path, *targets: str) -> str:
     return sh(DVC, "status", *targets, cwd=repo).strip()
-
-
-@pytest.fixture
-def repo(tmp_path, monkeypatch) -> Path:
-    """A git + DVC repository; the test runs from its root, as `kedro run` does."""
-    path = init_repo(tmp_path / "project")
-    monkeypatch.chdir(path)
-    return path
-
-
-@pytest.fixture
-def remote(repo, tmp_path) -> Path:
-    """A local folder as the repository's default DVC remote ``storage``."""
-    folder = tmp_path / "remote"
-    folder.mkdir()
-    sh(DVC, "remote", "add", "-d", "storage", str(folder), cwd=repo)
-    commit(repo, "add remote")
-    return folder

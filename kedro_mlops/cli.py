@@ -1,0 +1,117 @@
+"""``kedro mlops`` commands, registered through the ``kedro.project_commands`` entry point.
+
+Only click is imported here: Kedro loads this module on every ``kedro`` command
+inside a project, so everything else is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group(name="kedro-mlops")
+def commands() -> None:
+    """kedro-mlops project commands."""
+
+
+@commands.group(name="mlops")
+def mlops() -> None:
+    """MLOps for this project: lineage of runs."""
+
+
+@mlops.command()
+@click.argument("run_id")
+@click.option(
+    "--checkout",
+    is_flag=True,
+    help="Restore the run's data versions into the workspace (git + DVC).",
+)
+@click.option("--env", "-e", default=None, help="Kedro environment (for mlflow.yml).")
+def lineage(run_id: str, checkout: bool, env: str | None) -> None:
+    """Show what code and data made the MLflow run RUN_ID, and how to restore them."""
+    from kedro_mlops.lineage import Lineage, RestoreError, restore
+
+    project_path, client = _tracking_client(env)
+    try:
+        run = client.get_run(run_id)
+    except Exception as exc:
+        raise click.ClickException(
+            f"No MLflow run '{run_id}' in {client.tracking_uri}: {exc}. "
+            "List runs with `kedro mlflow ui`."
+        ) from exc
+    recorded = Lineage.from_tags(run.data.tags)
+    if recorded.commit is None and not recorded.data:
+        raise click.ClickException(
+            f"Run {run_id} has no lineage tags (mlops.lineage.*): it was not made by "
+            "`kedro run` with kedro-mlops installed."
+        )
+    _print_lineage(run_id, run.info.run_name, recorded)
+    if not checkout:
+        return
+    try:
+        restored = restore(recorded, project_path)
+    except RestoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"\nRestored {len(restored)} data version(s) into {project_path}.")
+    click.echo(
+        "To return to your branch's data: git checkout HEAD -- "
+        + " ".join(v.dvc_file for v in restored)
+        + " && dvc checkout"
+    )
+
+
+def _tracking_client(env: str | None):
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro.utils import find_kedro_project
+    from mlflow import MlflowClient
+
+    project_path = find_kedro_project(Path.cwd())
+    if project_path is None:
+        raise click.ClickException("Run this command inside a Kedro project.")
+    bootstrap_project(project_path)
+    with KedroSession.create(project_path=project_path, env=env) as session:
+        session.load_context()  # kedro-mlflow points MLflow at the project's store
+    return project_path, MlflowClient()
+
+
+def _print_lineage(run_id: str, run_name: str, recorded) -> None:
+    dirty = {True: " (uncommitted changes)", False: "", None: " (unknown)"}[
+        recorded.dirty
+    ]
+    click.echo(f"Run {run_id} ({run_name})")
+    click.echo(f"  code       {recorded.commit or 'not a git repository'}{dirty}")
+    click.echo(
+        f"  env        {recorded.env}   pipelines: {', '.join(recorded.pipelines)}"
+    )
+    if not recorded.data:
+        click.echo("  data       no DVC-backed dataset")
+    for version in recorded.data:
+        where = "" if version.rev == "workspace" else f" @ {version.rev}"
+        click.echo(
+            f"  {version.role:<6}     {version.path}{where}  md5 {version.md5}  "
+            f"{version.size} bytes  [{version.state}]"
+        )
+    commands = recorded.restore_commands()
+    if commands:
+        click.echo("\nRestore the committed data versions with:")
+        for command in commands:
+            click.echo(f"  {command}")
+    if recorded.commit:
+        click.echo(
+            f"  git checkout {recorded.commit}    # the code, if you need it too"
+        )
+    cached = [v for v in recorded.data if v.state == "cached"]
+    if cached:
+        click.echo(
+            f"\n{len(cached)} version(s) are in the DVC cache but their .dvc record was "
+            f"never committed: `kedro mlops lineage {run_id} --checkout` restores them."
+        )
+    modified = [v for v in recorded.data if v.state == "modified"]
+    for version in modified:
+        click.echo(
+            f"\n{version.path} was edited but not added to DVC when the run read it: "
+            "those bytes cannot be restored."
+        )

@@ -1,0 +1,313 @@
+"""What data and code made a run: DVC data versions, git commit, environment.
+
+After every ``kedro run`` that MLflow tracks, kedro-mlops records in the run:
+
+* for each ``DVCDataset`` the pipeline loads or saves: its path, md5, size, the
+  git revision it was read at (``workspace`` when not pinned), whether the run
+  read or wrote it, and its state: ``committed`` (a ``.dvc`` record with that
+  md5 is in git at the run's commit), ``cached`` (in the DVC cache, but the
+  record was not committed: restorable by md5) or ``modified`` (a workspace edit
+  never added to DVC: not restorable);
+* the git commit and whether the work tree had uncommitted changes;
+* the Kedro environment and the pipeline names.
+
+Everything is stored as run tags under ``mlops.lineage.`` (see :data:`TAG_PREFIX`)
+and the data read is also logged as MLflow dataset inputs with the md5 as their
+digest. Versions are read from the files themselves in the main process, so
+every runner gives the same answer.
+
+Example:
+    >>> lineage = Lineage(
+    ...     commit="4f2a9c1", dirty=False, env="local", pipelines=["training"],
+    ...     data=[DataVersion("raw_customers", "data/01_raw/customers.csv",
+    ...                       "0cc175b9c0f1b6a831c399e269772661", 460261)],
+    ... )
+    >>> Lineage.from_tags(lineage.tags()) == lineage
+    True
+    >>> lineage.restore_commands()[:2]
+    ['git checkout 4f2a9c1 -- data/01_raw/customers.csv.dvc', 'dvc checkout data/01_raw/customers.csv.dvc']
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TAG_PREFIX = "mlops.lineage."
+WORKSPACE = "workspace"
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """One DVC-backed dataset as a run used it."""
+
+    name: str
+    path: str  # relative to the git repository root, POSIX separators
+    md5: str
+    size: int
+    rev: str = WORKSPACE
+    role: str = "input"  # "input": the run read it; "output": the run wrote it
+    state: str = "committed"  # "committed" | "cached" | "modified"
+
+    @property
+    def dvc_file(self) -> str:
+        return f"{self.path}.dvc"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Code and data versions of one run."""
+
+    commit: str | None
+    dirty: bool | None
+    env: str
+    pipelines: list[str]
+    data: list[DataVersion] = field(default_factory=list)
+
+    def tags(self) -> dict[str, str]:
+        """The run tags that record this lineage."""
+        tags = {
+            f"{TAG_PREFIX}git.commit": self.commit or "none",
+            f"{TAG_PREFIX}git.dirty": _flag(self.dirty),
+            f"{TAG_PREFIX}env": self.env,
+            f"{TAG_PREFIX}pipelines": ",".join(self.pipelines),
+        }
+        for version in self.data:
+            key = f"{TAG_PREFIX}data.{version.name}."
+            tags |= {
+                key + "path": version.path,
+                key + "md5": version.md5,
+                key + "size": str(version.size),
+                key + "rev": version.rev,
+                key + "role": version.role,
+                key + "state": version.state,
+            }
+        return tags
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> Lineage:
+        """Read a lineage back from a run's tags."""
+        prefix = f"{TAG_PREFIX}data."
+        fields: dict[str, dict[str, str]] = {}
+        for key, value in tags.items():
+            if key.startswith(prefix):
+                name, _, attribute = key[len(prefix) :].rpartition(".")
+                fields.setdefault(name, {})[attribute] = value
+        data = [
+            DataVersion(
+                name=name,
+                path=values["path"],
+                md5=values["md5"],
+                size=int(values["size"]),
+                rev=values.get("rev", WORKSPACE),
+                role=values.get("role", "input"),
+                state=values.get("state", "committed"),
+            )
+            for name, values in sorted(fields.items())
+        ]
+        commit = tags.get(f"{TAG_PREFIX}git.commit")
+        dirty = tags.get(f"{TAG_PREFIX}git.dirty")
+        pipelines = tags.get(f"{TAG_PREFIX}pipelines", "")
+        return cls(
+            commit=None if commit in (None, "none") else commit,
+            dirty=None if dirty in (None, "unknown") else dirty == "true",
+            env=tags.get(f"{TAG_PREFIX}env", ""),
+            pipelines=[p for p in pipelines.split(",") if p],
+            data=data,
+        )
+
+    def restorable(self) -> list[DataVersion]:
+        """Data versions whose bytes DVC holds (``committed`` or ``cached``)."""
+        return [d for d in self.data if d.state != "modified"]
+
+    def restore_commands(self) -> list[str]:
+        """Shell commands that put every committed data version back in place.
+
+        A ``cached`` version has no git record to check out; ``kedro mlops
+        lineage RUN_ID --checkout`` restores it from its md5.
+        """
+        committed = [d for d in self.data if d.state == "committed"]
+        commands = [
+            f"git checkout {self.commit if d.rev == WORKSPACE else d.rev} -- {d.dvc_file}"
+            for d in committed
+            if d.rev != WORKSPACE or self.commit
+        ]
+        return commands + [f"dvc checkout {d.dvc_file}" for d in committed]
+
+
+def _flag(value: bool | None) -> str:
+    return "unknown" if value is None else str(value).lower()
+
+
+def git_state(folder: Path) -> tuple[str | None, bool | None]:
+    """The commit checked out in ``folder`` and whether tracked files changed."""
+    head = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if head.returncode != 0:
+        return None, None
+    status = subprocess.run(
+        ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return head.stdout.strip(), bool(status.stdout.strip())
+
+
+def data_version(name: str, dataset: Any, role: str) -> DataVersion | None:
+    """Read the version of a ``DVCDataset`` from its files (not from the object's state)."""
+    root = dataset._root()
+    relative = dataset.filepath.resolve().relative_to(_git_root(root)).as_posix()
+    if dataset.rev is not None:
+        out = _committed_record(root, dataset.rev, relative)
+        if out is None:
+            return None
+        return DataVersion(name, relative, out[0], out[1], dataset.rev, role)
+    path = dataset.filepath.resolve()
+    if not path.is_file():
+        return None
+    from dvc_data.hashfile.hash import file_md5
+    from dvc_objects.fs.local import LocalFileSystem
+
+    md5 = file_md5(str(path), LocalFileSystem())
+    if md5 != dataset._recorded_md5():
+        state = "modified"
+    elif (_committed_record(root, "HEAD", relative) or ("",))[0] == md5:
+        state = "committed"
+    else:
+        state = "cached"
+    return DataVersion(name, relative, md5, path.stat().st_size, WORKSPACE, role, state)
+
+
+def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | None:
+    """md5 and size of the ``.dvc`` record of ``relative`` in git at ``rev``."""
+    import yaml
+
+    shown = subprocess.run(
+        ["git", "-C", str(root), "show", f"{rev}:{relative}.dvc"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        return None
+    out = yaml.safe_load(shown.stdout)["outs"][0]
+    return str(out["md5"]), int(out["size"])
+
+
+def _git_root(folder: Path) -> Path:
+    top = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Path(top.stdout.strip()) if top.returncode == 0 else folder
+
+
+def collect(
+    pipeline: Any, catalog: Any, project_path: Path, env: str, pipelines: list[str]
+) -> Lineage:
+    """The lineage of a pipeline run: every DVCDataset it reads or writes."""
+    from kedro_mlops.datasets import DVCDataset
+
+    outputs = set(pipeline.all_outputs())
+    versions = []
+    for name in sorted(pipeline.datasets()):
+        dataset = catalog.get(name) if name in catalog else None
+        if isinstance(dataset, DVCDataset):
+            version = data_version(
+                name, dataset, "output" if name in outputs else "input"
+            )
+            if version is not None:
+                versions.append(version)
+    commit, dirty = git_state(project_path)
+    return Lineage(commit, dirty, env, pipelines, versions)
+
+
+def log_lineage(client: Any, run_id: str, lineage: Lineage) -> None:
+    """Write the lineage tags and the data inputs into a (possibly finished) run."""
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.data.sources import LocalArtifactDatasetSource
+    from mlflow.entities import DatasetInput, InputTag
+
+    for key, value in lineage.tags().items():
+        client.set_tag(run_id, key, value)
+    inputs = [
+        DatasetInput(
+            dataset=MetaDataset(
+                source=LocalArtifactDatasetSource(version.path),
+                name=version.name,
+                digest=version.md5,
+            )._to_mlflow_entity(),
+            tags=[InputTag(key="mlflow.data.context", value="training")],
+        )
+        for version in lineage.data
+        if version.role == "input"
+    ]
+    if inputs:
+        client.log_inputs(run_id, datasets=inputs)
+
+
+class RestoreError(RuntimeError):
+    """Raised when data versions cannot be restored safely."""
+
+
+def restore(lineage: Lineage, project_path: Path) -> list[DataVersion]:
+    """Put every restorable data version of ``lineage`` back into the workspace.
+
+    Each ``.dvc`` record is rewritten with the recorded md5 and size, then
+    ``dvc checkout`` brings the bytes from the cache (or ``dvc pull`` first).
+    Refuses, changing nothing, when git-tracked files have uncommitted changes
+    or when a data file to restore differs from its ``.dvc`` record (it would be
+    lost).
+
+    Raises:
+        RestoreError: what is uncommitted, and how to keep it.
+    """
+    from dvc.repo import Repo
+
+    from kedro_mlops.datasets.dvc_dataset import _write_record
+
+    _, dirty = git_state(project_path)
+    if dirty:
+        raise RestoreError(
+            "The work tree has uncommitted changes; restoring would mix them with "
+            "the run's data. Commit or stash them (`git stash`), then run again."
+        )
+    git_root = _git_root(project_path)
+    versions = lineage.restorable()
+    with Repo(str(project_path), _wait_for_lock=True) as repo:
+        records = [
+            git_root / v.dvc_file for v in versions if (git_root / v.dvc_file).exists()
+        ]
+        changed = repo.status(targets=[str(r) for r in records]) if records else {}
+        if changed:
+            paths = ", ".join(sorted(changed))
+            raise RestoreError(
+                f"Data differs from its .dvc record ({paths}) and is not in DVC yet; "
+                "restoring would lose it. Keep it first: `dvc add <file>` and commit "
+                "the .dvc file, then run again."
+            )
+        for version in versions:
+            record = git_root / version.dvc_file
+            pending = _write_record(
+                record, Path(version.path).name, version.md5, version.size
+            )
+            pending.replace(record)
+        targets = [str(git_root / v.dvc_file) for v in versions]
+        if targets:
+            from dvc.exceptions import CheckoutError
+
+            try:
+                repo.checkout(targets=targets, force=True)
+            except CheckoutError:  # not in the local cache: bring it from the remote
+                repo.fetch(targets=targets)
+                repo.checkout(targets=targets, force=True)
+    return versions

@@ -1,0 +1,153 @@
+"""Lineage: collected from real files, written into a real MLflow store, restored."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog
+from kedro.pipeline import Node, Pipeline
+
+from kedro_mlops.datasets import DVCDataset
+from kedro_mlops.lineage import (
+    TAG_PREFIX,
+    DataVersion,
+    Lineage,
+    RestoreError,
+    collect,
+    log_lineage,
+    restore,
+)
+from tests.git_dvc import commit, dvc_status
+
+
+def double(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(value=frame["value"] * 2)
+
+
+@pytest.fixture
+def project(repo):
+    """A repository with a committed raw table and a pipeline raw -> doubled."""
+    raw = DVCDataset(filepath="data/raw.csv", dataset="pandas.CSVDataset")
+    raw.save(pd.DataFrame({"value": [1, 2, 3]}))
+    commit(repo, "raw data", tag="v1")
+    catalog = DataCatalog(
+        datasets={
+            "raw": raw,
+            "doubled": DVCDataset(
+                filepath="data/doubled.csv", dataset="pandas.CSVDataset"
+            ),
+        }
+    )
+    pipeline = Pipeline([Node(double, "raw", "doubled", name="double")])
+    return repo, catalog, pipeline
+
+
+def _run(catalog):
+    catalog.save("doubled", double(catalog.load("raw")))
+
+
+def _collect(project_tuple, env="local"):
+    repo, catalog, pipeline = project_tuple
+    return collect(pipeline, catalog, repo, env=env, pipelines=["training"])
+
+
+def test_collect_reads_versions_and_git_state_from_files(project):
+    repo, catalog, _ = project
+    _run(catalog)
+    # the first save of an output adds it to its folder's .gitignore: uncommitted
+    assert _collect(project).dirty is True
+    commit(repo, "outputs")
+    # a new output version, saved (so cached) but its .dvc record not committed
+    catalog.save("doubled", pd.DataFrame({"value": [0]}))
+    lineage = _collect(project)
+    by_name = {v.name: v for v in lineage.data}
+    assert by_name["raw"].md5 in (repo / "data/raw.csv.dvc").read_text()
+    assert (by_name["raw"].role, by_name["raw"].state) == ("input", "committed")
+    assert (by_name["doubled"].role, by_name["doubled"].state) == ("output", "cached")
+    assert by_name["raw"].path == "data/raw.csv"
+    assert lineage.commit and len(lineage.commit) == 40
+    assert lineage.dirty is True  # data/doubled.csv.dvc changed
+    # an edit that is not added to DVC is traced with the md5 of the bytes read
+    pd.DataFrame({"value": [9]}).to_csv(repo / "data/raw.csv", index=False)
+    raw = {v.name: v for v in _collect(project).data}["raw"]
+    assert raw.state == "modified" and raw.md5 != by_name["raw"].md5
+
+
+def test_clean_work_tree_is_not_dirty(project):
+    repo, catalog, _ = project
+    _run(catalog)
+    commit(repo, "outputs")
+    lineage = _collect(project)
+    assert lineage.dirty is False
+    assert {v.state for v in lineage.data} == {"committed"}
+
+
+def test_pinned_revision_is_recorded_from_git(project):
+    repo, _, _ = project
+    pinned = DVCDataset(filepath="data/raw.csv", dataset="pandas.CSVDataset", rev="v1")
+    catalog = DataCatalog(datasets={"raw_v1": pinned})
+    pipeline = Pipeline([Node(len, "raw_v1", None, name="count")])
+    (version,) = collect(pipeline, catalog, repo, env="prod", pipelines=["p"]).data
+    assert (version.rev, version.state, version.role) == ("v1", "committed", "input")
+
+
+def test_tags_and_dataset_inputs_land_in_the_run(project, tmp_path):
+    from mlflow import MlflowClient
+
+    _, catalog, _ = project
+    _run(catalog)
+    lineage = _collect(project)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_id = client.create_run(experiment_id="0").info.run_id
+    client.set_terminated(run_id)
+    log_lineage(client, run_id, lineage)  # into a finished run, as the hook does
+    recorded = client.get_run(run_id)
+    assert Lineage.from_tags(recorded.data.tags) == lineage
+    assert recorded.data.tags[f"{TAG_PREFIX}data.raw.state"] == "committed"
+    (dataset_input,) = recorded.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "raw"
+    assert dataset_input.dataset.digest == {v.name: v for v in lineage.data}["raw"].md5
+
+
+def test_restore_brings_the_bytes_back_and_refuses_to_lose_work(project):
+    repo, catalog, _ = project
+    _run(catalog)
+    commit(repo, "outputs")
+    first = _collect(project)
+    original = (repo / "data/raw.csv").read_bytes()
+    # a new raw version, edited but not yet added to DVC: restoring would lose it
+    pd.DataFrame({"value": [7, 8]}).to_csv(repo / "data/raw.csv", index=False)
+    with pytest.raises(RestoreError, match="not in DVC yet.*dvc add"):
+        restore(first, repo)
+    # added to DVC but not committed: uncommitted changes to tracked files
+    catalog.save("raw", pd.DataFrame({"value": [7, 8]}))
+    with pytest.raises(RestoreError, match="uncommitted changes"):
+        restore(first, repo)
+    commit(repo, "new raw data")
+    restored = restore(first, repo)
+    assert {v.name for v in restored} == {"raw", "doubled"}
+    assert (repo / "data/raw.csv").read_bytes() == original
+    assert dvc_status(repo) == "Data and pipelines are up to date."
+
+
+def test_restore_commands_only_cover_committed_versions():
+    lineage = Lineage(
+        commit="abc",
+        dirty=True,
+        env="local",
+        pipelines=["training"],
+        data=[
+            DataVersion("raw", "data/raw.csv", "m1", 1),
+            DataVersion("old", "data/old.csv", "m2", 2, rev="v1"),
+            DataVersion("out", "data/out.csv", "m3", 3, role="output", state="cached"),
+            DataVersion("edit", "data/edit.csv", "m4", 4, state="modified"),
+        ],
+    )
+    assert lineage.restore_commands() == [
+        "git checkout abc -- data/raw.csv.dvc",
+        "git checkout v1 -- data/old.csv.dvc",
+        "dvc checkout data/raw.csv.dvc",
+        "dvc checkout data/old.csv.dvc",
+    ]
+    assert [v.name for v in lineage.restorable()] == ["raw", "old", "out"]
+    assert set(Lineage.from_tags(lineage.tags()).data) == set(lineage.data)
