@@ -13,7 +13,12 @@ import sys
 from pathlib import Path
 
 RAW_DATA = sorted(str(p) for p in Path("data/01_raw").glob("*.csv"))
-FALLBACK_IDENTITY = ["-c", "user.name=kedro-mlops", "-c", "user.email=kedro-mlops@localhost"]
+FALLBACK_IDENTITY = [
+    "-c",
+    "user.name=kedro-mlops",
+    "-c",
+    "user.email=kedro-mlops@localhost",
+]
 
 
 def run(*args: str) -> str:
@@ -28,7 +33,9 @@ def run(*args: str) -> str:
 
 def has_identity() -> bool:
     return all(
-        subprocess.run(["git", "config", key], capture_output=True, check=False).returncode
+        subprocess.run(
+            ["git", "config", key], capture_output=True, check=False
+        ).returncode
         == 0
         for key in ("user.name", "user.email")
     )
@@ -37,7 +44,10 @@ def has_identity() -> bool:
 def main() -> None:
     project = Path.cwd()
     enclosing = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        ["git", "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     nested = enclosing.returncode == 0
     if not nested:
