@@ -10,10 +10,10 @@ same signature and records integer columns as ``any``: MLflow still checks that
 every column is there, and the model's own validation checks the values.
 
 Example:
-    >>> import pandas as pd
-    >>> from mlflow.models import infer_signature
-    >>> batch = pd.DataFrame({"age": [30, 40], "charges": [70.5, 20.0]})
-    >>> signature = nullable_integers(infer_signature(batch))
+    >>> from mlflow.models import ModelSignature
+    >>> from mlflow.types.schema import ColSpec, Schema
+    >>> inferred = ModelSignature(Schema([ColSpec("long", "age"), ColSpec("double", "charges")]))
+    >>> signature = nullable_integers(inferred)
     >>> [(spec["name"], spec["type"]) for spec in signature.inputs.to_dict()]
     [('age', 'any'), ('charges', 'double')]
 """

@@ -5,6 +5,17 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bash "$repo/scripts/setup-env.sh"
 cd "$repo"
+# The drift report test opens the HTML in a real headless Chromium.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium (Debian) for the drift report browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The drift report test needs Chromium: install it (Debian: apt-get install chromium)" >&2
+    echo "or point CHROMIUM at a Chromium/Chrome executable." >&2
+    exit 1
+  fi
+fi
 export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff check"; ruff check .
 echo "==> ruff format --check"; ruff format --check .

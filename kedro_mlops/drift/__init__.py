@@ -1,0 +1,66 @@
+"""Data drift: per-column statistics, automatic test choice, dataset decision, reports.
+
+The public names, all importable from here without loading scipy (it is
+imported inside the functions that need it):
+
+* :func:`detect_drift` compares two DataFrames and returns a :class:`DriftReport`
+  (JSON, MLflow metrics, self-contained HTML); :func:`check_drift` acts on it
+  (``on_drift``: fail, warn or flag).
+* :func:`build_profile`, :func:`summarize`, :func:`merge_summaries` and
+  :func:`compare_summaries` do the same on data processed in chunks.
+* :class:`DriftConfig` holds the settings (the ``drift:`` section of mlops.yml).
+* :mod:`kedro_mlops.drift.statistics` has the statistics on plain arrays.
+
+See docs/drift.md for the rule that picks the test and the design of the summaries.
+
+Example:
+    >>> import pandas as pd
+    >>> from kedro_mlops.drift import DriftConfig, detect_drift
+    >>> reference = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 100, "c": list("abc") * 100})
+    >>> current = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 100, "c": list("aac") * 100})
+    >>> report = detect_drift(reference, current, DriftConfig(share_threshold=0.5))
+    >>> report.drifted_columns, report.dataset_drift
+    (['c'], True)
+"""
+
+from __future__ import annotations
+
+from .config import ColumnSettings, DriftConfig, Thresholds
+from .detect import (
+    check_drift,
+    compare_summaries,
+    crossover_size,
+    detect_drift,
+    select_test,
+)
+from .errors import DriftDetectedError, DriftInputError
+from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
+from .summaries import (
+    DatasetSummary,
+    DriftProfile,
+    build_profile,
+    merge_summaries,
+    summarize,
+)
+
+__all__ = [
+    "ColumnDrift",
+    "ColumnSettings",
+    "ColumnStatistics",
+    "DatasetSummary",
+    "Distribution",
+    "DriftConfig",
+    "DriftDetectedError",
+    "DriftInputError",
+    "DriftProfile",
+    "DriftReport",
+    "Thresholds",
+    "build_profile",
+    "check_drift",
+    "compare_summaries",
+    "crossover_size",
+    "detect_drift",
+    "merge_summaries",
+    "select_test",
+    "summarize",
+]

@@ -1,0 +1,122 @@
+"""The HTML report: self-contained, small, and clean in a real headless browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kedro_mlops.drift import DriftReport, detect_drift
+
+from .browser import Browser, find_chromium
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+RAW = (
+    Path(__file__).resolve().parents[2]
+    / "starters/mlops/{{ cookiecutter.repo_name }}/data/01_raw"
+)
+NETWORK = re.compile(
+    r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|url\(|@import|<script|<link|src=", re.I
+)
+
+
+@pytest.fixture(scope="module")
+def report() -> DriftReport:
+    # the starter's production batch against its drift reference, plus a
+    # prediction column, a skipped datetime column and a new column
+    train = pd.read_csv(RAW / "customers.csv").iloc[:4800]
+    reference = train.sample(n=2000, random_state=42).drop(columns=["customer_id"])
+    current = pd.read_csv(RAW / "batch_production.csv").drop(columns=["customer_id"])
+    rng = np.random.default_rng(0)
+    reference["churn_probability"] = rng.beta(2, 5, len(reference))
+    current["churn_probability"] = rng.beta(2, 4, len(current))
+    reference["signup"] = pd.Timestamp("2024-01-01")
+    current["signup"] = pd.Timestamp("2024-06-01")
+    current["batch_id"] = "b1"
+    return detect_drift(
+        reference.drop(columns="churned"),
+        current,
+        {"prediction_column": "churn_probability", "ignore_columns": []},
+    )
+
+
+def test_html_is_self_contained_and_small():
+    rng = np.random.default_rng(1)
+    n = 50_000
+    data = {f"num{i}": rng.lognormal(0, 1, n) for i in range(20)}
+    data |= {
+        f"cat{i}": rng.choice([f"v{j}" for j in range(10**i)], n) for i in range(5)
+    }
+    reference = pd.DataFrame(data)
+    current = reference.sample(frac=1.0, random_state=2).reset_index(drop=True) * 1
+    page = detect_drift(reference, current.assign(num0=current["num0"] * 2)).to_html()
+    assert not NETWORK.search(page), NETWORK.search(page)
+    assert len(page.encode()) < 1_000_000  # bins, not rows: the same at 1M rows
+    assert page.count('<section class="column') == 25
+
+
+def test_html_escapes_column_names():
+    frame = pd.DataFrame({"<b>x</b>": [1.0, 2.0, 3.0] * 20})
+    page = detect_drift(frame, frame).to_html()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_report_in_a_headless_browser(report, tmp_path):
+    # given chromium (CI installs it: apt-get install chromium) and the report
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(
+            "chromium is not installed: the HTML report must be checked in a real "
+            "browser. Install it with `apt-get update && apt-get install -y chromium` "
+            "(or point $CHROMIUM at a Chrome/Chromium executable)."
+        )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = report.save_html(ARTIFACTS / "drift_report.html")
+    # when the page is opened
+    with Browser(chromium) as browser:
+        browser.open(page.as_uri())
+        drifted = browser.evaluate(
+            "[...document.querySelectorAll('#summary tbody tr.drifted')]"
+            ".map(row => row.dataset.column)"
+        )
+        rows = browser.evaluate("document.querySelectorAll('#summary tbody tr').length")
+        badges = browser.evaluate(
+            "[...document.querySelectorAll('#summary tr.drifted .badge')]"
+            ".map(b => b.textContent)"
+        )
+        verdict = browser.evaluate("document.getElementById('verdict').textContent")
+        charts = browser.evaluate("document.querySelectorAll('section svg').length")
+        shot = browser.screenshot(ARTIFACTS / "drift_report.png")
+        errors, requests = browser.console_errors(), browser.requested_urls()
+    # then it shows no error, fetched nothing but itself, and lists the drifted
+    # columns first in its summary table, marked
+    assert errors == []
+    assert requests == [page.as_uri()]
+    assert drifted == report.drifted_columns
+    assert sorted(drifted) == ["contract", "monthly_charges", "support_tickets"]
+    assert badges == ["DRIFT"] * 3 and rows == len(report.columns)
+    assert "3 of 11 feature columns drifted" in verdict
+    assert "churn_probability" in verdict
+    assert charts == 7  # the numeric columns and the prediction
+    assert shot.stat().st_size > 10_000
+
+
+def test_browser_harness_sees_errors_and_requests(tmp_path):
+    # the check above means something only if the harness catches these
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail("chromium is not installed: apt-get install -y chromium")
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!DOCTYPE html><html><body><script>console.error('boom');"
+        "undefinedFunction();</script><img src='http://127.0.0.1:9/x.png'></body></html>"
+    )
+    with Browser(chromium) as browser:
+        browser.open(bad.as_uri())
+        errors, requests = browser.console_errors(), browser.requested_urls()
+    assert any("boom" in e for e in errors)
+    assert any("undefinedFunction" in e for e in errors)
+    assert "http://127.0.0.1:9/x.png" in requests
