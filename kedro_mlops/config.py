@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kedro_mlops.drift.config import DriftConfig
+
 CONFIG_KEY = "mlops"
 CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
 
@@ -57,6 +59,7 @@ class MlopsConfig(_Strict):
     """The whole ``mlops.yml`` file."""
 
     registry: RegistryConfig = RegistryConfig()
+    drift: DriftConfig = DriftConfig()
 
 
 def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:

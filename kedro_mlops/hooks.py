@@ -62,6 +62,14 @@ class MlopsHooks:
             )
         self.config = config
 
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        """Make ``mlops.yml``'s drift settings available to drift-check nodes."""
+        if self.config is not None:
+            from kedro_mlops.drift.pipeline import CONFIG_DATASET
+
+            catalog[CONFIG_DATASET] = self.config.drift
+
     @hook_impl(trylast=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Any, catalog: Any

@@ -99,6 +99,24 @@ def test_training_run_has_params_metrics_plots_and_model(client):
     assert len(models) == 1
 
 
+def test_inference_flags_exactly_the_drifted_columns(trained, client):
+    # the production batch: monthly_charges, contract and support_tickets drifted
+    report = read_json(trained / "data/08_reporting/drift_report.json")
+    drifted = {c["column"] for c in report["columns"] if c["drifted"]}
+    assert drifted == {"monthly_charges", "contract", "support_tickets"}
+    decision = read_json(trained / "data/08_reporting/retrain_decision.json")
+    assert decision["retrain"] is True and decision["prediction_drift"] is True
+    # and the inference run carries the drift metrics and the HTML report
+    (run,) = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="attributes.run_name = 'inference'",
+    )
+    assert run.data.metrics["drift.column.contract.drifted"] == 1.0
+    assert run.data.metrics["drift.column.age.drifted"] == 0.0
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "drift")}
+    assert artifacts == {"drift/drift_report.html"}
+
+
 def test_champion_challenger_flow(client):
     runs = _training_runs(client)
     tags = [r.data.tags for r in runs]
@@ -163,6 +181,9 @@ def test_scoring_another_file_with_runtime_params(installed, trained):
     )
     predictions = pd.read_csv(trained / "data/07_model_output/predictions.csv")
     assert predictions["customer_id"].iloc[0] == "C200001"
+    # the control batch has not drifted
+    decision = read_json(trained / "data/08_reporting/retrain_decision.json")
+    assert decision["retrain"] is False and decision["drifted_columns"] == []
 
 
 def test_viz_build_shows_the_five_pipelines(installed, trained):

@@ -57,3 +57,15 @@ def predict(
 def score_with_model(batch: pd.DataFrame, model: Any) -> pd.DataFrame:
     """Score a batch with a registered model (the bundled inference pipeline)."""
     return model.predict(batch)
+
+
+def monitoring_frame(
+    rows: pd.DataFrame, predictions: pd.DataFrame, schema: dict[str, Any]
+) -> pd.DataFrame:
+    """The feature columns of ``rows`` with the predicted probability beside them:
+    what the drift check compares between the reference and a scored batch.
+    """
+    probability = f"{schema['target']['column']}_probability"
+    return rows[feature_columns(schema)].assign(
+        **{probability: predictions[probability].to_numpy()}
+    )

@@ -1,6 +1,7 @@
 from kedro.pipeline import Node, Pipeline
+from kedro_mlops.drift.pipeline import create_pipeline as create_drift_pipeline
 
-from .nodes import predict, score_with_model, validate_batch
+from .nodes import monitoring_frame, predict, score_with_model, validate_batch
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -34,14 +35,40 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 
 def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
-    """Batch inference with the registry's champion model."""
-    return Pipeline(
+    """Batch inference with the registry's champion, then a drift check.
+
+    The champion scores the batch and the training reference sample; the drift
+    check compares their features and predicted probabilities (settings:
+    ``drift`` in conf/base/mlops.yml).
+    """
+    scoring = Pipeline(
         [
             Node(
                 score_with_model,
                 inputs=["scoring_batch", "champion_model"],
                 outputs="predictions",
                 name="score_with_champion",
-            )
+            ),
+            Node(
+                score_with_model,
+                inputs=["reference_sample", "champion_model"],
+                outputs="reference_predictions",
+                name="score_reference_with_champion",
+            ),
+            Node(
+                monitoring_frame,
+                inputs=["scoring_batch", "predictions", "params:schema"],
+                outputs="monitored_batch",
+                name="monitor_batch",
+            ),
+            Node(
+                monitoring_frame,
+                inputs=["reference_sample", "reference_predictions", "params:schema"],
+                outputs="monitored_reference",
+                name="monitor_reference",
+            ),
         ]
+    )
+    return scoring + create_drift_pipeline(
+        reference="monitored_reference", current="monitored_batch", namespace="drift"
     )
