@@ -18,7 +18,48 @@ def commands() -> None:
 
 @commands.group(name="mlops")
 def mlops() -> None:
-    """MLOps for this project: lineage of runs."""
+    """MLOps for this project: drift checks and the lineage of runs."""
+
+
+@mlops.command()
+@click.option("--reference", required=True, help="Catalog dataset to compare against.")
+@click.option("--current", required=True, help="Catalog dataset to check.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the self-contained HTML report to this file.",
+)
+@click.option("--env", "-e", default=None, help="Kedro environment.")
+def drift(reference: str, current: str, output: str | None, env: str | None) -> None:
+    """Check two catalog datasets of this project for drift (mlops.yml's drift settings)."""
+    from kedro_mlops.config import load_config
+    from kedro_mlops.drift import DriftInputError, detect_drift
+
+    context = _context(env)
+    frames = {}
+    for name in (reference, current):
+        if name not in context.catalog:
+            raise click.ClickException(
+                f"'{name}' is not a dataset of this project's catalog (env "
+                f"{context.env or 'local'}). List them with `kedro catalog list-datasets`."
+            )
+        frames[name] = context.catalog.load(name)
+    config = load_config(context.config_loader).drift
+    predicted = config.prediction_column
+    if predicted and predicted not in frames[reference].columns:
+        click.echo(
+            f"(no '{predicted}' column here: drift.prediction_column not checked)"
+        )
+        config = config.model_copy(update={"prediction_column": None})
+    try:
+        report = detect_drift(frames[reference], frames[current], config)
+    except DriftInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_drift(reference, current, report)
+    if output:
+        path = report.save_html(output, title=f"Drift: {current} against {reference}")
+        click.echo(f"\nHTML report: {path}")
 
 
 @mlops.command()
@@ -62,19 +103,50 @@ def lineage(run_id: str, checkout: bool, env: str | None) -> None:
     )
 
 
-def _tracking_client(env: str | None):
+def _context(env: str | None):
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
     from kedro.utils import find_kedro_project
-    from mlflow import MlflowClient
 
     project_path = find_kedro_project(Path.cwd())
     if project_path is None:
         raise click.ClickException("Run this command inside a Kedro project.")
     bootstrap_project(project_path)
     with KedroSession.create(project_path=project_path, env=env) as session:
-        session.load_context()  # kedro-mlflow points MLflow at the project's store
-    return project_path, MlflowClient()
+        return session.load_context()
+
+
+def _tracking_client(env: str | None):
+    from mlflow import MlflowClient
+
+    context = _context(env)  # kedro-mlflow points MLflow at the project's store
+    return Path(context.project_path), MlflowClient()
+
+
+def _print_drift(reference: str, current: str, report) -> None:
+    verdict = "DRIFT" if report.dataset_drift else "no dataset drift"
+    click.echo(
+        f"{current} ({report.rows_current} rows) against {reference} "
+        f"({report.rows_reference} rows): {verdict}, {len(report.drifted_columns)} of "
+        f"{len(report.columns)} columns drifted (share {report.drift_share:.2f}, "
+        f"threshold {report.share_threshold:.2f})"
+    )
+    click.echo(
+        f"\n  {'column':<24}{'kind':<13}{'test':<15}{'score':>10}{'threshold':>11}  drift"
+    )
+    rows = list(report.columns)
+    if report.prediction is not None:
+        rows.append(report.prediction)
+    for column in sorted(rows, key=lambda c: -c.severity):
+        score = "-" if column.score is None else f"{column.score:.3g}"
+        threshold = "-" if column.threshold is None else f"{column.threshold:g}"
+        name = column.column + (" (prediction)" if column.role == "prediction" else "")
+        click.echo(
+            f"  {name:<24}{column.kind:<13}{column.test or column.status:<15}"
+            f"{score:>10}{threshold:>11}  {'yes' if column.drifted else '-'}"
+        )
+    for name, reason in report.skipped.items():
+        click.echo(f"  {name:<24}skipped: {reason}")
 
 
 def _print_lineage(run_id: str, run_name: str, recorded) -> None:

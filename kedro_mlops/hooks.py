@@ -70,6 +70,21 @@ class MlopsHooks:
 
             catalog[CONFIG_DATASET] = self.config.drift
 
+    @hook_impl
+    def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
+        """Log a drift check's metrics and HTML report into the active MLflow run."""
+        from kedro_mlops.drift.pipeline import check_batch
+
+        mlflow = sys.modules.get("mlflow")
+        if node.func is not check_batch or mlflow is None or not mlflow.active_run():
+            return
+        namespace = node.namespace or "drift"
+        metrics = outputs[f"{namespace}.metrics"]
+        mlflow.log_metrics({name: m["value"] for name, m in metrics.items()})
+        mlflow.log_text(
+            outputs[f"{namespace}.report_html"], f"drift/{namespace}_report.html"
+        )
+
     @hook_impl(trylast=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Any, catalog: Any

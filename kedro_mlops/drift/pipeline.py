@@ -13,8 +13,9 @@ writes four datasets, all under the namespace:
   pipelines can read (``retrain``, ``drifted_columns``, ``drift_share``, ...).
 
 With ``on_drift: fail`` the node raises when drift is found, ``warn`` logs a
-warning, ``flag`` only records it in the retrain decision. Map the outputs to
-MLflow datasets in ``catalog.yml`` to log them in the run (the starter does).
+warning, ``flag`` only records it in the retrain decision. When an MLflow run
+is active (``kedro run`` with kedro-mlflow), the kedro-mlops hooks log the
+metrics and the HTML report (``drift/<namespace>_report.html``) into it.
 
 Example:
     >>> pipeline = create_pipeline(reference="reference_sample", current="scoring_batch")

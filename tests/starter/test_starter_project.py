@@ -115,6 +115,40 @@ def test_inference_flags_exactly_the_drifted_columns(trained, client):
     assert run.data.metrics["drift.column.age.drifted"] == 0.0
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "drift")}
     assert artifacts == {"drift/drift_report.html"}
+    assert (trained / "data/08_reporting/drift_report.html").is_file()
+
+
+def test_kedro_mlops_drift_between_two_catalog_datasets(installed, trained):
+    result = installed.run(
+        "kedro",
+        "mlops",
+        "drift",
+        "--reference",
+        "reference_sample",
+        "--current",
+        "scoring_batch",
+        "--output",
+        "drift_cli.html",
+        cwd=trained,
+    )
+    flagged = {
+        line.split()[0] for line in result.stdout.splitlines() if line.endswith("  yes")
+    }
+    assert flagged == {"monthly_charges", "contract", "support_tickets"}
+    assert (trained / "drift_cli.html").read_text().startswith("<!DOCTYPE html>")
+    unknown = installed.run(
+        "kedro",
+        "mlops",
+        "drift",
+        "--reference",
+        "nope",
+        "--current",
+        "scoring_batch",
+        cwd=trained,
+        check=False,
+    )
+    assert unknown.returncode != 0
+    assert "'nope' is not a dataset of this project's catalog" in unknown.stderr
 
 
 def test_champion_challenger_flow(client):
