@@ -235,10 +235,9 @@ def log_lineage(client: Any, run_id: str, lineage: Lineage) -> None:
     """Write the lineage tags and the data inputs into a (possibly finished) run."""
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.data.sources import LocalArtifactDatasetSource
-    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.entities import DatasetInput, InputTag, RunTag
 
-    for key, value in lineage.tags().items():
-        client.set_tag(run_id, key, value)
+    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in lineage.tags().items()])
     inputs = [
         DatasetInput(
             dataset=MetaDataset(

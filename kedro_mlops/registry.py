@@ -141,13 +141,15 @@ def register_and_promote(
         previous_value=previous_value,
         promoted=promoted,
     )
-    for key, tag in {
+    from mlflow.entities import RunTag
+
+    tags = {
         "model_name": result.model_name,
         "version": result.version,
         "promoted": str(promoted).lower(),
         "summary": result.summary(),
-    }.items():
-        client.set_tag(run_id, TAG_PREFIX + key, tag)
+    }
+    client.log_batch(run_id, tags=[RunTag(TAG_PREFIX + k, v) for k, v in tags.items()])
     return result
 
 
