@@ -10,6 +10,8 @@ from pathlib import Path
 
 
 def main(project: Path) -> None:
+    import json
+
     from mlflow import MlflowClient
 
     store = project / "mlflow.db"
@@ -30,11 +32,20 @@ def main(project: Path) -> None:
     for name in ("accuracy", "f1", "roc_auc", "baseline_accuracy"):
         print(f"    test.{name:<18}{metrics[f'test.{name}']:.4f}")
     print(f"  registry          {training.data.tags.get('mlops.registry.summary')}")
+    raw_md5 = training.data.tags.get("mlops.lineage.data.raw_customers.md5")
+    print(
+        f"  raw data          md5 {raw_md5}  (kedro mlops lineage {training.info.run_id})"
+    )
     print(
         f"  inference run     {inference.info.run_id}  status {inference.info.status}"
     )
     print(f"  predictions       {predictions}  ({rows} rows)")
     print(f"  plots             {project / 'data/08_reporting'}")
+    reporting = project / "data/08_reporting"
+    decision = json.loads((reporting / "retrain_decision.json").read_text())
+    drifted = ", ".join(decision["drifted_columns"]) or "none"
+    print(f"  drift             {drifted} drifted; retrain: {decision['retrain']}")
+    print(f"  drift report      {reporting / 'drift_report.html'}")
 
 
 if __name__ == "__main__":

@@ -115,3 +115,19 @@ def test_generated_inside_a_git_repository_it_does_not_nest_one(installed, tmp_p
     assert (
         sh(DVC, "status", cwd=project).strip() == "Data and pipelines are up to date."
     )
+
+
+def test_generated_in_a_folder_the_enclosing_repository_ignores(installed, tmp_path):
+    # like scripts/demo.sh, which generates under the ignored demo/ of a checkout
+    outer = tmp_path / "checkout"
+    (outer / "demo").mkdir(parents=True)
+    sh("git", "init", "-q", cwd=outer)
+    (outer / ".gitignore").write_text("demo/\n")
+    project = new_project(installed, outer / "demo")
+    assert (
+        project / ".git"
+    ).is_dir()  # its own repository: the outer one cannot track it
+    assert len(sh("git", "log", "--oneline", cwd=project).splitlines()) == 1
+    assert (
+        sh(DVC, "status", cwd=project).strip() == "Data and pipelines are up to date."
+    )

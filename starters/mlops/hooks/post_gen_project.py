@@ -3,7 +3,9 @@
 Runs in the generated project's folder, with the Python that runs `kedro new`
 (which has DVC, a kedro-mlops dependency). Inside an existing git repository the
 project does not get a repository of its own: DVC is initialised in
-subdirectory mode and only the project's files are committed.
+subdirectory mode and only the project's files are committed. When that
+repository ignores the project's folder, it cannot track it, so the project
+gets its own repository after all.
 """
 
 from __future__ import annotations
@@ -24,11 +26,23 @@ FALLBACK_IDENTITY = [
 def run(*args: str) -> str:
     result = subprocess.run(args, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        output = (result.stderr.strip() + "\n" + result.stdout.strip()).strip()
         sys.exit(
             f"kedro-mlops: `{' '.join(args)}` failed while setting up the project:\n"
-            f"{result.stderr.strip() or result.stdout.strip()}"
+            f"{output or '(no output)'}"
         )
     return result.stdout.strip()
+
+
+def inside_tracked_folder_of_a_repository() -> bool:
+    """True inside a git repository that does not ignore this folder."""
+    inside = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], capture_output=True, check=False
+    )
+    if inside.returncode != 0:
+        return False
+    ignored = subprocess.run(["git", "check-ignore", "-q", "."], check=False)
+    return ignored.returncode != 0
 
 
 def has_identity() -> bool:
@@ -43,17 +57,11 @@ def has_identity() -> bool:
 
 def main() -> None:
     project = Path.cwd()
-    enclosing = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    nested = enclosing.returncode == 0
+    nested = inside_tracked_folder_of_a_repository()
     if not nested:
         run("git", "init", "-q", "-b", "main")
     dvc = [sys.executable, "-m", "dvc"]
-    run(*dvc, "init", "-q", *(["--subdir"] if nested else []))
+    run(*dvc, "init", *(["--subdir"] if nested else []))
     run(*dvc, "config", "core.analytics", "false")
     run(*dvc, "add", "-q", *RAW_DATA)
     run("git", "add", "-A", ".")
