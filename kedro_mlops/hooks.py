@@ -73,10 +73,12 @@ class MlopsHooks:
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
         """Log a drift check's metrics and HTML report into the active MLflow run."""
-        from kedro_mlops.drift.pipeline import check_batch
-
+        # A drift node has already imported its module; other nodes pay nothing.
+        drift_pipeline = sys.modules.get("kedro_mlops.drift.pipeline")
+        if drift_pipeline is None or node.func is not drift_pipeline.check_batch:
+            return
         mlflow = sys.modules.get("mlflow")
-        if node.func is not check_batch or mlflow is None or not mlflow.active_run():
+        if mlflow is None or not mlflow.active_run():
             return
         namespace = node.namespace or "drift"
         metrics = outputs[f"{namespace}.metrics"]

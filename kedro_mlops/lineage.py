@@ -160,10 +160,12 @@ def git_state(folder: Path) -> tuple[str | None, bool | None]:
     return head.stdout.strip(), bool(status.stdout.strip())
 
 
-def data_version(name: str, dataset: Any, role: str) -> DataVersion | None:
+def data_version(
+    name: str, dataset: Any, role: str, git_root: Path
+) -> DataVersion | None:
     """Read the version of a ``DVCDataset`` from its files (not from the object's state)."""
-    root = dataset._root()
-    relative = dataset.filepath.resolve().relative_to(_git_root(root)).as_posix()
+    root = dataset.repository_root()
+    relative = dataset.filepath.resolve().relative_to(git_root).as_posix()
     if dataset.rev is not None:
         out = _committed_record(root, dataset.rev, relative)
         if out is None:
@@ -176,7 +178,7 @@ def data_version(name: str, dataset: Any, role: str) -> DataVersion | None:
     from dvc_objects.fs.local import LocalFileSystem
 
     md5 = file_md5(str(path), LocalFileSystem())
-    if md5 != dataset._recorded_md5():
+    if md5 != dataset.recorded_md5():
         state = "modified"
     elif (_committed_record(root, "HEAD", relative) or ("",))[0] == md5:
         state = "committed"
@@ -187,7 +189,7 @@ def data_version(name: str, dataset: Any, role: str) -> DataVersion | None:
 
 def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | None:
     """md5 and size of the ``.dvc`` record of ``relative`` in git at ``rev``."""
-    import yaml
+    from kedro_mlops.datasets.dvc_dataset import parse_record
 
     shown = subprocess.run(
         ["git", "-C", str(root), "show", f"{rev}:{relative}.dvc"],
@@ -195,10 +197,7 @@ def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | 
         text=True,
         check=False,
     )
-    if shown.returncode != 0:
-        return None
-    out = yaml.safe_load(shown.stdout)["outs"][0]
-    return str(out["md5"]), int(out["size"])
+    return parse_record(shown.stdout) if shown.returncode == 0 else None
 
 
 def _git_root(folder: Path) -> Path:
@@ -218,12 +217,16 @@ def collect(
     from kedro_mlops.datasets import DVCDataset
 
     outputs = set(pipeline.all_outputs())
+    git_roots: dict[Path, Path] = {}  # DVC repository -> its git root, asked once
     versions = []
     for name in sorted(pipeline.datasets()):
         dataset = catalog.get(name) if name in catalog else None
         if isinstance(dataset, DVCDataset):
+            root = dataset.repository_root()
+            if root not in git_roots:
+                git_roots[root] = _git_root(root)
             version = data_version(
-                name, dataset, "output" if name in outputs else "input"
+                name, dataset, "output" if name in outputs else "input", git_roots[root]
             )
             if version is not None:
                 versions.append(version)
@@ -272,7 +275,7 @@ def restore(lineage: Lineage, project_path: Path) -> list[DataVersion]:
     """
     from dvc.repo import Repo
 
-    from kedro_mlops.datasets.dvc_dataset import _write_record
+    from kedro_mlops.datasets.dvc_dataset import write_record
 
     _, dirty = git_state(project_path)
     if dirty:
@@ -296,7 +299,7 @@ def restore(lineage: Lineage, project_path: Path) -> list[DataVersion]:
             )
         for version in versions:
             record = git_root / version.dvc_file
-            pending = _write_record(
+            pending = write_record(
                 record, Path(version.path).name, version.md5, version.size
             )
             pending.replace(record)

@@ -123,7 +123,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
                 "cannot be saved: history is read-only. Remove `rev` to write the "
                 "workspace file."
             )
-        root = self._root()
+        root = self.repository_root()
         target = self._path.resolve()
         self._refuse_git_tracked(root, target)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +180,8 @@ class DVCDataset(AbstractDataset[Any, Any]):
             f"DVCDataset({self._path})", {**self._dataset_config, "filepath": str(path)}
         )
 
-    def _root(self) -> Path:
+    def repository_root(self) -> Path:
+        """The DVC repository that holds the file (the nearest ``.dvc/`` above it)."""
         start = self._path.resolve().parent
         for folder in (start, *start.parents):
             if (folder / DVC_DIR).is_dir():
@@ -221,7 +222,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
             record = target.with_name(target.name + ".dvc")
             with repo.lock:
                 cache.add(str(temporary), cache.fs, md5)
-                pending = _write_record(record, target.name, md5, size)
+                pending = write_record(record, target.name, md5, size)
                 try:
                     repo.scm.ignore(str(target))
                     os.replace(temporary, target)
@@ -246,14 +247,13 @@ class DVCDataset(AbstractDataset[Any, Any]):
                     "wrapped dataset type without DVCDataset for it."
                 )
 
-    def _recorded_md5(self) -> str | None:
-        import yaml
-
+    def recorded_md5(self) -> str | None:
+        """The md5 the workspace ``.dvc`` record holds, if there is a readable one."""
         try:
-            record = yaml.safe_load(self.dvc_file.read_text())
-            return str(record["outs"][0]["md5"])
-        except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+            record = parse_record(self.dvc_file.read_text())
+        except OSError:
             return None
+        return None if record is None else record[0]
 
     def _missing_data_error(self, md5: str | None, where: str) -> DatasetError:
         remote = (
@@ -268,13 +268,13 @@ class DVCDataset(AbstractDataset[Any, Any]):
     def _pull(self) -> None:
         from dvc.repo import Repo
 
-        root = self._root()
+        root = self.repository_root()
         try:
             with Repo(str(root), _wait_for_lock=True) as repo:
                 repo.pull(targets=[str(self.dvc_file.resolve())], remote=self._remote)
         except Exception as exc:
             raise self._missing_data_error(
-                self._recorded_md5(), "of the missing workspace file"
+                self.recorded_md5(), "of the missing workspace file"
             ) from exc
 
     def _push_to_remote(self, root: Path) -> None:
@@ -294,7 +294,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
         from dvc.fs import DVCFileSystem
         from dvc.scm import RevError
 
-        root = self._root()
+        root = self.repository_root()
         try:
             filesystem = DVCFileSystem(
                 repo=str(root), rev=self._rev, remote=self._remote
@@ -335,7 +335,18 @@ class DVCDataset(AbstractDataset[Any, Any]):
             return self._wrapped(local).load()
 
 
-def _write_record(record: Path, name: str, md5: str, size: int) -> Path:
+def parse_record(text: str) -> tuple[str, int] | None:
+    """md5 and size of the (first) output of a ``.dvc`` record; None if unreadable."""
+    import yaml
+
+    try:
+        out = yaml.safe_load(text)["outs"][0]
+        return str(out["md5"]), int(out["size"])
+    except (KeyError, IndexError, TypeError, ValueError, yaml.YAMLError):
+        return None
+
+
+def write_record(record: Path, name: str, md5: str, size: int) -> Path:
     """Write the new ``.dvc`` content beside ``record``; return the temporary file.
 
     Keeps any other key of an existing record (``remote``, ``desc``, ...).

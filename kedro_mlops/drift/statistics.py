@@ -117,10 +117,23 @@ def ks_statistic_weighted(
         ... )
         0.5
     """
-    support = np.union1d(values_x, values_y)
-    cdf_x = _weighted_cdf(support, values_x, counts_x)
-    cdf_y = _weighted_cdf(support, values_y, counts_y)
+    _, cdf_x, cdf_y = _cdfs_on_union(values_x, counts_x, values_y, counts_y)
     return float(np.max(np.abs(cdf_x - cdf_y), initial=0.0))
+
+
+def _cdfs_on_union(
+    values_x: np.ndarray,
+    counts_x: np.ndarray,
+    values_y: np.ndarray,
+    counts_y: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both empirical CDFs evaluated on the union of the two samples' values."""
+    support = np.union1d(values_x, values_y)
+    return (
+        support,
+        _weighted_cdf(support, values_x, counts_x),
+        _weighted_cdf(support, values_y, counts_y),
+    )
 
 
 def _weighted_cdf(
@@ -194,12 +207,10 @@ def wasserstein_weighted(
         ... )
         2.0
     """
-    support = np.union1d(values_x, values_y)
+    support, cdf_x, cdf_y = _cdfs_on_union(values_x, counts_x, values_y, counts_y)
     if support.size < 2:
         return 0.0
-    cdf_x = _weighted_cdf(support, values_x, counts_x)[:-1]
-    cdf_y = _weighted_cdf(support, values_y, counts_y)[:-1]
-    return float(np.sum(np.abs(cdf_x - cdf_y) * np.diff(support)))
+    return float(np.sum(np.abs(cdf_x[:-1] - cdf_y[:-1]) * np.diff(support)))
 
 
 def _shares(counts: object) -> np.ndarray:

@@ -205,4 +205,3 @@ def test_init_repo_helper_makes_a_dvc_repository(tmp_path):
     path = init_repo(tmp_path / "r")
     assert (path / ".dvc" / "config").is_file()
     assert sh("git", "log", "--oneline", cwd=path).strip()
-    assert DVC.endswith("dvc")
