@@ -49,9 +49,9 @@ def nullable_integers(signature: Any) -> Any:
 def resolve_auto_signature(pipeline: Any, catalog: Any) -> bool:
     """Replace a ``pipeline_ml_factory`` pipeline's ``signature: "auto"``.
 
-    Infers the signature as kedro-mlflow does (the inference input, plus the
-    inference pipeline's parameters and the ``runner`` parameter), then applies
-    :func:`nullable_integers`. The pipeline remembers that it asked for "auto",
+    Infers the signature as kedro-mlflow does from the inference input, with one
+    request parameter, ``runner`` (default: the bundled runner's class), then
+    applies :func:`nullable_integers`. The pipeline remembers that it asked for "auto",
     so every run infers again from the data of that run.
 
     Returns:
@@ -64,12 +64,12 @@ def resolve_auto_signature(pipeline: Any, catalog: Any) -> bool:
         return False
     from mlflow.models import infer_signature
 
-    params = {
-        name[len("params:") :]: catalog.load(name)
-        for name in pipeline.inference.inputs()
-        if name.startswith("params:")
-    }
-    params["runner"] = "SequentialRunner"
+    # Only the runner can be chosen per request. kedro-mlflow would also expose
+    # every parameter of the inference pipeline, which lets a request replace
+    # the validation schema or the decision threshold the model was registered
+    # with. The default is the bundled runner, so that kedro-mlflow uses it.
+    runner = getattr(pipeline, "kpm_kwargs", {}).get("runner")
+    params = {"runner": type(runner).__name__ if runner else "SequentialRunner"}
     with warnings.catch_warnings():
         # MLflow's hint about integer columns and missing values: handled below.
         warnings.filterwarnings("ignore", message=".*integer column")

@@ -63,16 +63,36 @@ def test_auto_signature_is_inferred_with_nullable_integers_on_every_run():
     # when the signature is resolved for a run
     assert resolve_auto_signature(pipeline, _catalog(batch))
     signature = pipeline.log_model_kwargs["signature"]
-    # then the integer column is a double and the parameters are in the signature
+    # then the integer column accepts gaps, and only the runner is a request
+    # parameter (a request cannot replace the pipeline's parameters)
     types = {spec["name"]: spec["type"] for spec in signature.inputs.to_dict()}
     assert types == {"customer_id": "string", "age": "any"}
-    assert {p.name for p in signature.params.params} == {"infer", "runner"}
+    assert [(p.name, p.default) for p in signature.params.params] == [
+        ("runner", "SequentialRunner")
+    ]
     # and a later run infers again from that run's data
     other = pd.DataFrame({"customer_id": ["c"], "age": [50], "plan": ["x"]})
     assert resolve_auto_signature(pipeline, _catalog(other))
     assert "plan" in {
         s.name for s in pipeline.log_model_kwargs["signature"].inputs.inputs
     }
+
+
+def test_the_bundled_runner_is_the_default_request_runner():
+    from kedro_mlops.serving import ServingRunner
+
+    pipeline = pipeline_ml_factory(
+        training=Pipeline([Node(_fit, "train", "mean_age")]),
+        inference=Pipeline(
+            [Node(_score, ["batch", "mean_age", "params:infer"], "out")]
+        ),
+        input_name="batch",
+        kpm_kwargs={"runner": ServingRunner()},
+    )
+    batch = pd.DataFrame({"age": [30, 40]})
+    assert resolve_auto_signature(pipeline, _catalog(batch))
+    (runner,) = pipeline.log_model_kwargs["signature"].params.params
+    assert (runner.name, runner.default) == ("runner", "ServingRunner")
 
 
 def test_explicit_signatures_and_plain_pipelines_are_left_alone():

@@ -10,6 +10,7 @@ from pathlib import Path
 from kedro.pipeline import Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 from kedro_mlops.registry import model_requirements
+from kedro_mlops.serving import ServingRunner
 
 from {{ cookiecutter.python_package }}.pipelines import evaluate, feature, infer, ingest, train
 
@@ -37,6 +38,9 @@ def register_pipelines() -> dict[str, Pipeline]:
         + stages["evaluate"],
         inference=stages["infer"],
         input_name="scoring_batch",
+        # Runs the bundled pipeline per request without Kedro's run logging, and
+        # turns a rejected input into an HTTP 400 with the node's message.
+        kpm_kwargs={"runner": ServingRunner()},
         log_model_kwargs={
             "name": "model",
             "signature": "auto",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from kedro_mlops.estimators import SharedEstimator, share
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -15,9 +16,10 @@ from ..ingest.nodes import feature_columns
 
 def fit_preprocessor(
     train: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
-) -> ColumnTransformer:
+) -> SharedEstimator:
     """Fit imputation + scaling for numeric columns and imputation + one-hot
-    encoding for categorical ones.
+    encoding for categorical ones, and freeze the result with ``share`` (as the
+    train node does with the model).
 
     Categories rarer than ``min_category_frequency`` in training are grouped
     into one "infrequent" column. A category never seen in training is encoded
@@ -42,11 +44,11 @@ def fit_preprocessor(
         verbose_feature_names_out=False,
     )
     preprocessor.set_output(transform="pandas")
-    return preprocessor.fit(train[feature_columns(schema)])
+    return share(preprocessor.fit(train[feature_columns(schema)]))
 
 
 def build_model_input(
-    train: pd.DataFrame, preprocessor: ColumnTransformer, schema: dict[str, Any]
+    train: pd.DataFrame, preprocessor: SharedEstimator, schema: dict[str, Any]
 ) -> pd.DataFrame:
     """Transform the training split; the target becomes a 0/1 column."""
     features = preprocessor.transform(train[feature_columns(schema)])

@@ -62,21 +62,23 @@ def validate_table(
     missing = {c for c in required if c not in data.columns}
     problems = [f"column '{c}' is missing" for c in required if c in missing]
 
-    checked = data.copy()
+    # Columns are checked and converted as NumPy arrays, and the frame is built
+    # once: the same node validates every request when the model is served.
+    converted: dict[str, Any] = {}
     if schema["id_column"] not in missing:
-        problems += _check_id(checked[schema["id_column"]])
+        problems += _check_id(data[schema["id_column"]])
     for column, bounds in schema["numeric"].items():
         if column not in missing:
-            checked[column], found = _check_numeric(checked[column], bounds)
+            converted[column], found = _check_numeric(data[column], bounds)
             problems += found
     for column, allowed in schema["categorical"].items():
         if column not in missing:
-            checked[column], found = _check_categorical(
-                checked[column], allowed, strict_categories
+            converted[column], found = _check_categorical(
+                data[column], allowed, strict_categories
             )
             problems += found
     if require_target and target not in missing:
-        problems += _check_target(checked[target], schema["target"]["positive_class"])
+        problems += _check_target(data[target], schema["target"]["positive_class"])
 
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
@@ -84,58 +86,75 @@ def validate_table(
             "The data does not match the schema (conf/base/parameters.yml, key 'schema'):\n"
             f"{listing}\nFix the data, or update the schema if the change is intended."
         )
-    return checked
+    return pd.DataFrame(
+        {c: converted[c] if c in converted else data[c] for c in data.columns},
+        index=data.index,
+    )
 
 
 def _check_id(ids: pd.Series) -> list[str]:
     problems = []
-    if ids.isna().any():
-        problems.append(f"column '{ids.name}' (id) is empty in {_rows(ids.isna())}")
-    duplicated = ids.duplicated(keep=False) & ids.notna()
-    if duplicated.any():
-        problems.append(
-            f"column '{ids.name}' (id) repeats values in {_rows(duplicated)}"
-        )
+    empty = ids.isna()
+    if empty.any():
+        problems.append(f"column '{ids.name}' (id) is empty in {_rows(empty)}")
+    if not ids.is_unique:
+        duplicated = ids.duplicated(keep=False) & ~empty
+        if duplicated.any():
+            problems.append(
+                f"column '{ids.name}' (id) repeats values in {_rows(duplicated)}"
+            )
     return problems
 
 
 def _check_numeric(
     raw: pd.Series, bounds: dict[str, float]
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[np.ndarray, list[str]]:
     column = raw.name
     if pd.api.types.is_bool_dtype(raw):
-        return raw, [f"column '{column}' must be numeric but holds booleans"]
-    values = pd.to_numeric(raw, errors="coerce")
-    not_numeric = raw.notna() & values.isna()
-    if not_numeric.any():
-        return raw, [
-            f"column '{column}' must be numeric but has non-numeric values "
-            f"({_examples(raw[not_numeric])}) in {_rows(not_numeric)}"
-        ]
+        return raw.to_numpy(), [f"column '{column}' must be numeric but holds booleans"]
+    if pd.api.types.is_numeric_dtype(raw):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        not_numeric = raw.notna().to_numpy() & np.isnan(values)
+        if not_numeric.any():
+            mask = pd.Series(not_numeric, index=raw.index)
+            return raw.to_numpy(), [
+                f"column '{column}' must be numeric but has non-numeric values "
+                f"({_examples(raw[mask])}) in {_rows(mask)}"
+            ]
     low, high = bounds.get("min", -np.inf), bounds.get("max", np.inf)
-    outside = values.notna() & ((values < low) | (values > high))
+    with np.errstate(invalid="ignore"):
+        outside = (values < low) | (values > high)  # NaN compares False: allowed
     problems = []
     if outside.any():
+        mask = pd.Series(outside, index=raw.index)
         problems.append(
             f"column '{column}' has values outside [{low}, {high}] "
-            f"({_examples(raw[outside])}) in {_rows(outside)}"
+            f"({_examples(raw[mask])}) in {_rows(mask)}"
         )
-    return values.astype("float64"), problems
+    return values, problems
 
 
 def _check_categorical(
     raw: pd.Series, allowed: list[Any], strict: bool
 ) -> tuple[pd.Series, list[str]]:
-    present = raw.notna()
-    as_text = raw.astype(str).where(present).astype(object)
-    unknown = present & ~as_text.isin([str(a) for a in allowed])
+    values = raw.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    text = values.astype(str)
+    unknown = present & ~np.isin(text, [str(a) for a in allowed])
+    as_text = text.astype(object)
+    as_text[~present] = np.nan
     problems = []
     if strict and unknown.any():
+        mask = pd.Series(unknown, index=raw.index)
         problems.append(
             f"column '{raw.name}' has values outside {list(allowed)} "
-            f"({_examples(raw[unknown])}) in {_rows(unknown)}"
+            f"({_examples(raw[mask])}) in {_rows(mask)}"
         )
-    return as_text, problems
+    return pd.Series(as_text, index=raw.index, name=raw.name, dtype=object), problems
 
 
 def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from kedro_mlops.estimators import SharedEstimator, share
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 
 def train_model(
     model_input: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
-) -> HistGradientBoostingClassifier:
-    """Fit a gradient-boosted tree classifier on the preprocessed features."""
+) -> SharedEstimator:
+    """Fit a gradient-boosted tree classifier on the preprocessed features.
+
+    The fitted model is frozen with ``share``: the served model then uses it as
+    it is on every request instead of copying it (see kedro_mlops.estimators).
+    """
     target = schema["target"]["column"]
     model = HistGradientBoostingClassifier(
         random_state=params["random_state"], **params["model"]
     )
-    return model.fit(model_input.drop(columns=[target]), model_input[target])
+    return share(model.fit(model_input.drop(columns=[target]), model_input[target]))

@@ -1,0 +1,124 @@
+"""Serving the model that training bundles with its inference pipeline.
+
+kedro-mlflow's ``pipeline_ml_factory`` logs a model that runs the project's
+inference pipeline with a Kedro runner on every ``predict``. With Kedro's own
+``SequentialRunner`` each request prints about thirty log lines, and an error
+inside a node reaches the client of ``mlflow models serve`` as a stack trace.
+:class:`ServingRunner` is the runner to bundle instead (kedro-mlflow's
+``kpm_kwargs={"runner": ServingRunner()}``):
+
+* it runs the nodes in order with no per-request logging (warnings and errors
+  are still logged);
+* a node that rejects its input (``ValueError``, ``TypeError``, ``KeyError``:
+  a schema check, a value the estimator cannot take) becomes an MLflow
+  ``INVALID_PARAMETER_VALUE`` error: HTTP 400 with the node's message and no
+  stack trace;
+* any other failure is a server error (HTTP 500) whose traceback goes to the
+  server's log, not to the client.
+
+Example:
+    >>> from kedro.pipeline import Node, Pipeline
+    >>> from kedro.io import DataCatalog, MemoryDataset
+    >>> double = Node(lambda x: 2 * x, "x", "y", name="double")
+    >>> catalog = DataCatalog({"x": MemoryDataset(21)})
+    >>> ServingRunner().run(Pipeline([double]), catalog)["y"].load()
+    42
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from typing import Any
+
+from kedro.io import MemoryDataset
+from kedro.runner import SequentialRunner
+
+logger = logging.getLogger(__name__)
+
+BAD_INPUT = (ValueError, TypeError, KeyError)
+
+# Set while a ServingRunner runs, in that thread only: Kedro's per-node log
+# lines are dropped then, and only then.
+_serving = contextvars.ContextVar("kedro_mlops_serving", default=False)
+
+
+class _QuietWhileServing(logging.Filter):
+    """Kedro's node log: "Running node" per node, and its own copy of an error
+    that the runner reports (once, with the request's context) anyway."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _serving.get()
+
+
+class _NoParamsChatter(logging.Filter):
+    """kedro-mlflow logs every request parameter at INFO on every predict."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno < logging.WARNING
+            and str(record.msg).startswith("Using params:")
+        )
+
+
+def _install_filters() -> None:
+    quiet = logging.getLogger("kedro.pipeline.node")
+    if not any(isinstance(f, _QuietWhileServing) for f in quiet.filters):
+        quiet.addFilter(_QuietWhileServing())
+    chatty = logging.getLogger("kedro_mlflow.mlflow.kedro_pipeline_model")
+    if not any(isinstance(f, _NoParamsChatter) for f in chatty.filters):
+        chatty.addFilter(_NoParamsChatter())
+
+
+class ServingRunner(SequentialRunner):
+    """Run a bundled inference pipeline once per request, quietly.
+
+    A ``SequentialRunner`` as far as Kedro and kedro-mlflow are concerned, so
+    that the model also runs where a runner is chosen by name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        _install_filters()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled with the model: the filters belong to the loading process.
+        self.__dict__.update(state)
+        _install_filters()
+
+    def run(
+        self,
+        pipeline: Any,
+        catalog: Any,
+        hook_manager: Any = None,
+        run_id: str | None = None,
+        only_missing_outputs: bool = False,
+    ) -> dict[str, Any]:
+        token = _serving.set(True)
+        try:
+            values = {name: catalog[name].load() for name in pipeline.inputs()}
+            for node in pipeline.nodes:  # in topological order
+                inputs = {name: values[name] for name in node.inputs}
+                values.update(_run_node(node, inputs))
+        finally:
+            _serving.reset(token)
+        return {name: MemoryDataset(values[name]) for name in pipeline.outputs()}
+
+
+def _run_node(node: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+
+    try:
+        return node.run(inputs)
+    except BAD_INPUT as exc:
+        message = f"The input cannot be scored: {exc}"
+        logger.warning("Rejected a request (node '%s'): %s", node.name, exc)
+        raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None
+    except Exception as exc:
+        logger.exception("Scoring failed in node '%s'", node.name)
+        raise MlflowException(
+            f"Scoring failed in node '{node.name}' ({type(exc).__name__}); "
+            "the server log has the details.",
+            error_code=INTERNAL_ERROR,
+        ) from None
