@@ -6,8 +6,10 @@ After every ``kedro run`` that MLflow tracks, kedro-mlops records in the run:
   git revision it was read at (``workspace`` when not pinned), whether the run
   read or wrote it, and its state: ``committed`` (a ``.dvc`` record with that
   md5 is in git at the run's commit), ``cached`` (in the DVC cache, but the
-  record was not committed: restorable by md5) or ``modified`` (a workspace edit
-  never added to DVC: not restorable);
+  record was not committed: restorable by md5), ``modified`` (a workspace edit
+  never added to DVC: not restorable) or ``untracked`` (DVC switched off with
+  ``KEDRO_MLOPS_DVC=off``, as in the Docker image: the md5 names the bytes, but
+  DVC does not hold them);
 * the git commit and whether the work tree had uncommitted changes;
 * the Kedro environment and the pipeline names.
 
@@ -49,7 +51,7 @@ class DataVersion:
     size: int
     rev: str = WORKSPACE
     role: str = "input"  # "input": the run read it; "output": the run wrote it
-    state: str = "committed"  # "committed" | "cached" | "modified"
+    state: str = "committed"  # "committed" | "cached" | "modified" | "untracked"
 
     @property
     def dvc_file(self) -> str:
@@ -120,7 +122,7 @@ class Lineage:
 
     def restorable(self) -> list[DataVersion]:
         """Data versions whose bytes DVC holds (``committed`` or ``cached``)."""
-        return [d for d in self.data if d.state != "modified"]
+        return [d for d in self.data if d.state in ("committed", "cached")]
 
     def restore_commands(self) -> list[str]:
         """Shell commands that put every committed data version back in place.
@@ -143,12 +145,15 @@ def _flag(value: bool | None) -> str:
 
 def git_state(folder: Path) -> tuple[str | None, bool | None]:
     """The commit checked out in ``folder`` and whether tracked files changed."""
-    head = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:  # no git at all, as in the Docker image
+        return None, None
     if head.returncode != 0:
         return None, None
     status = subprocess.run(
@@ -164,6 +169,24 @@ def data_version(
     name: str, dataset: Any, role: str, git_root: Path
 ) -> DataVersion | None:
     """Read the version of a ``DVCDataset`` from its files (not from the object's state)."""
+    if not dataset.tracked:
+        path = dataset.filepath.resolve()
+        if not path.is_file():
+            return None
+        relative = (
+            path.relative_to(git_root).as_posix()
+            if path.is_relative_to(git_root)
+            else dataset.filepath.as_posix()
+        )
+        return DataVersion(
+            name,
+            relative,
+            _md5(path),
+            path.stat().st_size,
+            WORKSPACE,
+            role,
+            "untracked",
+        )
     root = dataset.repository_root()
     relative = dataset.filepath.resolve().relative_to(git_root).as_posix()
     if dataset.rev is not None:
@@ -174,10 +197,7 @@ def data_version(
     path = dataset.filepath.resolve()
     if not path.is_file():
         return None
-    from dvc_data.hashfile.hash import file_md5
-    from dvc_objects.fs.local import LocalFileSystem
-
-    md5 = file_md5(str(path), LocalFileSystem())
+    md5 = _md5(path)
     if md5 != dataset.recorded_md5():
         state = "modified"
     elif (_committed_record(root, "HEAD", relative) or ("",))[0] == md5:
@@ -185,6 +205,17 @@ def data_version(
     else:
         state = "cached"
     return DataVersion(name, relative, md5, path.stat().st_size, WORKSPACE, role, state)
+
+
+def _md5(path: Path) -> str:
+    """The md5 DVC 3 gives a file: that of its bytes."""
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | None:
@@ -222,12 +253,14 @@ def collect(
     for name in sorted(pipeline.datasets()):
         dataset = catalog.get(name) if name in catalog else None
         if isinstance(dataset, DVCDataset):
-            root = dataset.repository_root()
-            if root not in git_roots:
-                git_roots[root] = _git_root(root)
-            version = data_version(
-                name, dataset, "output" if name in outputs else "input", git_roots[root]
-            )
+            role = "output" if name in outputs else "input"
+            if not dataset.tracked:
+                version = data_version(name, dataset, role, project_path.resolve())
+            else:
+                root = dataset.repository_root()
+                if root not in git_roots:
+                    git_roots[root] = _git_root(root)
+                version = data_version(name, dataset, role, git_roots[root])
             if version is not None:
                 versions.append(version)
     commit, dirty = git_state(project_path)

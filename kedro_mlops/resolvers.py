@@ -6,22 +6,42 @@ root. It lets ``mlflow.yml`` name a sqlite store at the project root
 ``sqlite:///mlflow.db`` from the current directory, so without it a run started
 from a sub-directory would silently write to a second, empty store.
 
+``${mlops.tracking_uri:}`` is the ``MLFLOW_TRACKING_URI`` environment variable
+when it is set, and that embedded store otherwise; ``${mlops.artifact_location:
+mlartifacts}`` is then ``null`` (the tracking server decides) or the given
+folder. A container, a CI job or a colleague's shell points the project at a
+tracking server with one variable and no edit to ``mlflow.yml``; MLflow reads
+the credentials (``MLFLOW_TRACKING_USERNAME``, ``MLFLOW_TRACKING_PASSWORD``,
+``AWS_*``) from the environment itself.
+
 Example:
     >>> from pathlib import Path
     >>> from omegaconf import OmegaConf
     >>> register_resolvers(Path("/srv/churn-model"))
     >>> OmegaConf.create({"uri": "sqlite:///${mlops.project_path:}/mlflow.db"}).uri
     'sqlite:////srv/churn-model/mlflow.db'
+    >>> import os; os.environ.pop("MLFLOW_TRACKING_URI", None)
+    >>> OmegaConf.create({"uri": "${mlops.tracking_uri:}"}).uri
+    'sqlite:////srv/churn-model/mlflow.db'
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
 PROJECT_PATH_RESOLVER = "mlops.project_path"
+TRACKING_URI_RESOLVER = "mlops.tracking_uri"
+ARTIFACT_LOCATION_RESOLVER = "mlops.artifact_location"
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+
+
+def tracking_uri_from_environment() -> str | None:
+    """``MLFLOW_TRACKING_URI`` if it is set and not empty."""
+    return os.environ.get(TRACKING_URI_VARIABLE, "").strip() or None
 
 
 def register_resolvers(project_path: Path) -> None:
@@ -33,3 +53,14 @@ def register_resolvers(project_path: Path) -> None:
     if "replace" in inspect.signature(OmegaConf.register_resolver).parameters:
         register = OmegaConf.register_resolver
     register(PROJECT_PATH_RESOLVER, lambda: resolved, replace=True)
+    embedded = f"sqlite:///{resolved}/mlflow.db"
+    register(
+        TRACKING_URI_RESOLVER,
+        lambda: tracking_uri_from_environment() or embedded,
+        replace=True,
+    )
+    register(
+        ARTIFACT_LOCATION_RESOLVER,
+        lambda default=None: None if tracking_uri_from_environment() else default,
+        replace=True,
+    )

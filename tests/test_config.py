@@ -57,14 +57,26 @@ def test_shipped_starter_config_is_valid(rendered_project):
     )
 
 
-def test_shipped_mlflow_store_is_anchored_at_the_project_root(rendered_project):
+def test_shipped_mlflow_store_is_anchored_at_the_project_root(
+    rendered_project, monkeypatch
+):
     loader = OmegaConfigLoader(
         str(rendered_project / "conf"), base_env="base", default_run_env="local"
     )
     loader.config_patterns["mlflow"] = ["mlflow*"]
     register_resolvers(rendered_project)
-    uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mlflow = loader["mlflow"]
+    uri = mlflow["server"]["mlflow_tracking_uri"]
     assert uri == f"sqlite:///{rendered_project.resolve().as_posix()}/mlflow.db"
+    experiment = mlflow["tracking"]["experiment"]["create_experiment_kwargs"]
+    assert experiment["artifact_location"] == "mlartifacts"
+    # the environment points it at a server, which then decides where artifacts go
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
+    mlflow = loader["mlflow"]
+    assert mlflow["server"]["mlflow_tracking_uri"] == "http://mlflow.internal:5000"
+    experiment = mlflow["tracking"]["experiment"]["create_experiment_kwargs"]
+    assert experiment["artifact_location"] is None
 
 
 def test_an_environment_overrides_single_keys_of_base(tmp_path):

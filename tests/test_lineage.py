@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog
@@ -80,6 +82,29 @@ def test_clean_work_tree_is_not_dirty(project):
     lineage = _collect(project)
     assert lineage.dirty is False
     assert {v.state for v in lineage.data} == {"committed"}
+
+
+def test_dvc_off_records_the_md5_of_the_bytes_as_untracked(tmp_path, monkeypatch):
+    # given a folder with no git or DVC (a container) and DVC switched off
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEDRO_MLOPS_DVC", "off")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no git either
+    raw = DVCDataset(filepath="data/raw.csv", dataset="pandas.CSVDataset")
+    raw.save(pd.DataFrame({"value": [1, 2, 3]}))
+    catalog = DataCatalog(datasets={"raw": raw})
+    pipeline = Pipeline([Node(len, "raw", None, name="count")])
+    # when the lineage is collected
+    lineage = collect(pipeline, catalog, tmp_path, env="local", pipelines=["p"])
+    # then the version names the bytes, and nothing claims DVC can restore them
+    (version,) = lineage.data
+    expected = hashlib.md5((tmp_path / "data/raw.csv").read_bytes()).hexdigest()
+    assert (version.path, version.md5, version.state) == (
+        "data/raw.csv",
+        expected,
+        "untracked",
+    )
+    assert (lineage.commit, lineage.dirty) == (None, None)
+    assert lineage.restorable() == [] and lineage.restore_commands() == []
 
 
 def test_pinned_revision_is_recorded_from_git(project):

@@ -24,6 +24,13 @@ Example ``catalog.yml``:
       remote: storage
       push: true
 
+Where there is no DVC repository by design (a Docker container gets
+``data/`` as a volume, with no ``.git`` and no ``.dvc``), the environment
+variable ``KEDRO_MLOPS_DVC=off`` makes every DVCDataset read and write its file
+like the wrapped dataset (saves still go through a temporary file and a
+rename); lineage then records the md5 of the bytes with the state
+``untracked``. The Docker image sets it.
+
 Loading without ``rev`` costs what the wrapped dataset costs (a missing
 workspace file is pulled from the remote first). Saving writes a temporary file
 beside the target, puts it in the DVC cache, writes the new ``.dvc`` file, and
@@ -43,6 +50,29 @@ from typing import Any
 from kedro.io.core import AbstractDataset, DatasetError
 
 DVC_DIR = ".dvc"
+SWITCH = "KEDRO_MLOPS_DVC"
+
+
+def require_dvc(path: Any) -> None:
+    """Raise a clear error when DVC (an optional dependency) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("dvc") is None:
+        raise DatasetError(
+            f"DVCDataset '{path}' needs DVC, which is not installed here: "
+            "`pip install 'kedro-mlops[tools]'` (or `pip install dvc`). Where no "
+            f"versioning is wanted (a container), set {SWITCH}=off instead."
+        )
+
+
+def dvc_enabled() -> bool:
+    """False when ``KEDRO_MLOPS_DVC`` is ``off`` (or ``0``, ``false``, ``no``)."""
+    return os.environ.get(SWITCH, "on").strip().lower() not in {
+        "off",
+        "0",
+        "false",
+        "no",
+    }
 
 
 class DVCDataset(AbstractDataset[Any, Any]):
@@ -110,6 +140,8 @@ class DVCDataset(AbstractDataset[Any, Any]):
     # ---- Kedro's dataset contract -------------------------------------------------
 
     def load(self) -> Any:
+        if not dvc_enabled():
+            return self._load_untracked()
         if self._rev is not None:
             return self._load_at_revision()
         if not self._path.exists() and self.dvc_file.exists():
@@ -123,19 +155,26 @@ class DVCDataset(AbstractDataset[Any, Any]):
                 "cannot be saved: history is read-only. Remove `rev` to write the "
                 "workspace file."
             )
-        root = self.repository_root()
+        tracked = dvc_enabled()
+        root = self.repository_root() if tracked else None
+        if tracked:
+            require_dvc(self._path)
         target = self._path.resolve()
-        self._refuse_git_tracked(root, target)
+        if root is not None:
+            self._refuse_git_tracked(root, target)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(
             f".{target.name}.{uuid.uuid4().hex[:12]}.tmp{target.suffix}"
         )
         try:
             self._wrapped(temporary).save(data)
-            self._commit(root, target, temporary)
+            if root is None:
+                os.replace(temporary, target)
+            else:
+                self._commit(root, target, temporary)
         finally:
             temporary.unlink(missing_ok=True)
-        if self._push:
+        if self._push and root is not None:
             self._push_to_remote(root)
 
     def _exists(self) -> bool:
@@ -173,7 +212,28 @@ class DVCDataset(AbstractDataset[Any, Any]):
         """The pinned git revision, if any."""
         return self._rev
 
+    @property
+    def tracked(self) -> bool:
+        """Whether DVC versions the file (see ``KEDRO_MLOPS_DVC``)."""
+        return dvc_enabled()
+
     # ---- internals --------------------------------------------------------------
+
+    def _load_untracked(self) -> Any:
+        if self._rev is not None:
+            raise DatasetError(
+                f"DVCDataset '{self._path}' is pinned to revision '{self._rev}', which "
+                f"needs DVC, but {SWITCH}=off. Unset {SWITCH} in a clone of the "
+                "repository, or remove `rev` to read the file as it is."
+            )
+        if not self._path.exists():
+            raise DatasetError(
+                f"DVCDataset '{self._path}': no such file, and DVC is off "
+                f"({SWITCH}=off), so it cannot be pulled. Provide the file (in a "
+                "container: mount the project's data folder, e.g. "
+                '`-v "$PWD/data:/home/kedro/app/data"`).'
+            )
+        return self._workspace.load()
 
     def _wrapped(self, path: Path) -> AbstractDataset:
         return AbstractDataset.from_config(
@@ -266,6 +326,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
         )
 
     def _pull(self) -> None:
+        require_dvc(self._path)
         from dvc.repo import Repo
 
         root = self.repository_root()
@@ -291,6 +352,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
             ) from exc
 
     def _filesystem_at_revision(self) -> tuple[Any, str]:
+        require_dvc(self._path)
         from dvc.fs import DVCFileSystem
         from dvc.scm import RevError
 

@@ -115,6 +115,30 @@ def test_outside_a_dvc_repository(tmp_path, monkeypatch):
     assert not (tmp_path / "data/x.csv").exists()
 
 
+def test_dvc_off_reads_and_writes_the_plain_file(tmp_path, monkeypatch):
+    # given no repository at all (a container's data volume) and DVC switched off
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEDRO_MLOPS_DVC", "off")
+    dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset")
+    # when the dataset is saved and loaded
+    dataset.save(frame())
+    pd.testing.assert_frame_equal(dataset.load(), frame())
+    # then only the file is there: no record, no temporary file left
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["x.csv"]
+    assert not dataset.tracked
+
+
+def test_dvc_off_errors_name_the_switch_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEDRO_MLOPS_DVC", "off")
+    missing = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset")
+    with pytest.raises(DatasetError, match=r"no such file.*KEDRO_MLOPS_DVC=off.*mount"):
+        missing.load()
+    pinned = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset", rev="v1")
+    with pytest.raises(DatasetError, match=r"revision 'v1'.*KEDRO_MLOPS_DVC=off"):
+        pinned.load()
+
+
 def test_revision_that_does_not_exist(repo):
     dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset", rev="v9")
     with pytest.raises(
