@@ -9,9 +9,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.starter.envs import Env, build_wheel, create_env, new_project, uv  # noqa: E402
+from tests.starter.envs import (  # noqa: E402
+    Env,
+    build_wheel,
+    create_env,
+    new_project,
+    uv,
+    with_tools,
+)
 
-__all__ = ["Env", "build_wheel", "create_env", "median", "new_project", "timed", "uv"]
+__all__ = [
+    "Env",
+    "build_wheel",
+    "create_env",
+    "median",
+    "new_project",
+    "timed",
+    "uv",
+    "with_tools",
+]
 
 
 def timed(env: Env, *args: str, cwd: Path) -> float:

@@ -17,7 +17,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import build_wheel, create_env, median, new_project, timed, uv
+from _common import (
+    build_wheel,
+    create_env,
+    median,
+    new_project,
+    timed,
+    uv,
+    with_tools,
+)
 
 ENTRY_POINT_COST = """
 import sys, time
@@ -40,8 +48,8 @@ def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         wheel = build_wheel(work / "dist")
-        with_plugin = create_env(work / "with", str(wheel))
-        without_plugin = create_env(work / "without", str(wheel))
+        with_plugin = create_env(work / "with", with_tools(wheel))
+        without_plugin = create_env(work / "without", with_tools(wheel))
         subprocess.run(
             [
                 uv(),

@@ -20,13 +20,13 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from _common import build_wheel, create_env, median, timed
+from _common import build_wheel, create_env, median, timed, with_tools
 
 
 def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        env = create_env(work / "env", str(build_wheel(work / "dist")))
+        env = create_env(work / "env", with_tools(build_wheel(work / "dist")))
         news = []
         for i in range(runs):
             parent = work / f"new{i}"

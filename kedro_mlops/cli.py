@@ -18,7 +18,98 @@ def commands() -> None:
 
 @commands.group(name="mlops")
 def mlops() -> None:
-    """MLOps for this project: drift checks and the lineage of runs."""
+    """MLOps for this project: set-up, serving, drift checks, lineage of runs."""
+
+
+@mlops.command()
+@click.option(
+    "--force", is_flag=True, help="Replace files that differ from the templates."
+)
+def init(force: bool) -> None:
+    """Add kedro-mlops to this project: mlops.yml, mlflow.yml, Dockerfile, .dockerignore."""
+    from kedro.framework.startup import bootstrap_project
+    from kedro.utils import find_kedro_project
+
+    from kedro_mlops.init import next_steps, write_files
+
+    project_path = find_kedro_project(Path.cwd())
+    if project_path is None:
+        raise click.ClickException("Run this command inside a Kedro project.")
+    metadata = bootstrap_project(project_path)
+    written = write_files(project_path, metadata.package_name, force=force)
+    for item in written:
+        click.echo(f"  {item.status:<12}{item.path}")
+    click.echo("\nNext:")
+    for step in next_steps(project_path, written):
+        click.echo(f"  {step}")
+
+
+@mlops.command()
+@click.option(
+    "--alias", default="champion", show_default=True, help="Registry alias to serve."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="KEDRO_MLOPS_SERVE_HOST",
+    help="Interface to listen on (the Docker image sets 0.0.0.0). Env: KEDRO_MLOPS_SERVE_HOST.",
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=int, envvar="KEDRO_MLOPS_SERVE_PORT"
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=int, help="Server processes."
+)
+@click.option(
+    "--env", "-e", default=None, help="Kedro environment (for mlflow.yml, mlops.yml)."
+)
+def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> None:
+    """Serve the registered model (the champion by default) over HTTP with MLflow.
+
+    Runs `mlflow models serve` on models:/<registry.model_name>@ALIAS from this
+    project's tracking store: POST /invocations scores rows, GET /ping answers
+    health checks.
+    """
+    import os
+    import sys
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from kedro_mlops.config import load_config
+    from kedro_mlops.docker.health import MARKER
+
+    context = _context(env)  # kedro-mlflow points MLflow at the project's store
+    name = load_config(context.config_loader).registry.model_name
+    name = name or getattr(context, "_package_name", None)  # as the hook does
+    tracking_uri = mlflow.get_tracking_uri()
+    try:
+        version = MlflowClient().get_model_version_by_alias(name, alias)
+    except Exception as exc:
+        raise click.ClickException(
+            f"No '{alias}' version of the model '{name}' in {tracking_uri}: {exc}\n"
+            "Train one first (`kedro run --pipelines training`), or point "
+            "MLFLOW_TRACKING_URI at the store that has it."
+        ) from exc
+    uri = f"models:/{name}@{alias}"
+    bin_dir = str(Path(sys.executable).parent)
+    environ = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        # `mlflow models serve` starts uvicorn from PATH: this environment's.
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
+    # Each request runs in a thread of its own: OpenMP threads inside every
+    # request (scikit-learn's tree models) would oversubscribe the cores.
+    environ.setdefault("OMP_NUM_THREADS", "1")
+    MARKER.write_text(str(port))
+    click.echo(f"Serving {uri} (version {version.version}) on http://{host}:{port}")
+    command = [
+        sys.executable, "-m", "mlflow", "models", "serve", "-m", uri,
+        "--env-manager", "local", "-h", host, "-p", str(port), "-w", str(workers),
+    ]  # fmt: skip
+    os.execve(sys.executable, command, environ)
 
 
 @mlops.command()
@@ -180,6 +271,13 @@ def _print_lineage(run_id: str, run_name: str, recorded) -> None:
         click.echo(
             f"\n{len(cached)} version(s) are in the DVC cache but their .dvc record was "
             f"never committed: `kedro mlops lineage {run_id} --checkout` restores them."
+        )
+    untracked = [v for v in recorded.data if v.state == "untracked"]
+    if untracked:
+        click.echo(
+            f"\n{len(untracked)} version(s) were read or written with DVC off "
+            "(KEDRO_MLOPS_DVC=off, e.g. in a container): their md5 identifies the "
+            "bytes, but DVC does not hold them."
         )
     modified = [v for v in recorded.data if v.state == "modified"]
     for version in modified:

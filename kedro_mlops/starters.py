@@ -1,5 +1,10 @@
 """The ``mlops`` starter, registered through the ``kedro.starters`` entry point.
 
+``python -m kedro_mlops.starters restore-sample-data`` (in a generated project)
+puts the starter's raw data back into ``data/01_raw``, checked against the
+project's ``.dvc`` records: a fresh clone without a DVC remote, such as the
+project's CI job, gets exactly the data the records name.
+
 Example:
     >>> from kedro_mlops.starters import starters
     >>> starters[0].alias
@@ -8,6 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import sys
 from pathlib import Path
 
 from kedro.framework.cli.starters import KedroStarterSpec
@@ -28,3 +36,44 @@ def template_root() -> Path:
 starters = [
     KedroStarterSpec(alias="mlops", template_path=str(template_root() / "mlops"))
 ]
+
+
+RAW = Path("data") / "01_raw"
+
+
+def restore_sample_data(project: Path) -> list[Path]:
+    """Copy the starter's raw CSVs whose md5 matches the project's ``.dvc`` record.
+
+    Raises:
+        RuntimeError: a record names data that is not the starter's (edited or
+            replaced since generation): pull it from your DVC remote instead.
+    """
+    from kedro_mlops.datasets.dvc_dataset import parse_record
+
+    shipped = next((template_root() / "mlops").glob("*repo_name*")) / RAW
+    restored = []
+    for record in sorted((Path(project) / RAW).glob("*.dvc")):
+        name = record.name[: -len(".dvc")]
+        parsed = parse_record(record.read_text())
+        source = shipped / name
+        md5 = hashlib.md5(source.read_bytes(), usedforsecurity=False).hexdigest()
+        if parsed is None or not source.is_file() or parsed[0] != md5:
+            raise RuntimeError(
+                f"{record} does not name the starter's {name}: get the data from "
+                "your DVC remote (`dvc remote add -d ...`, then `dvc pull`)."
+            )
+        target = Path(project) / RAW / name
+        if not target.exists():
+            shutil.copyfile(source, target)
+            restored.append(target)
+    return restored
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess
+    if sys.argv[1:] != ["restore-sample-data"]:
+        sys.exit("usage: python -m kedro_mlops.starters restore-sample-data")
+    try:
+        done = restore_sample_data(Path.cwd())
+    except RuntimeError as exc:
+        sys.exit(f"kedro-mlops: {exc}")
+    print(f"kedro-mlops: restored {len(done)} raw data file(s) into {RAW}")  # noqa: T201 - a command-line entry point

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.starter.envs import Env, build_wheel, create_env
+from tests.starter.envs import Env, build_wheel, create_env, with_tools
 
 
 @pytest.fixture(scope="session")
@@ -18,4 +18,6 @@ def wheel(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def installed(wheel, tmp_path_factory) -> Env:
     """The wheel (not an editable install) in a brand-new environment."""
-    return create_env(tmp_path_factory.mktemp("venv") / "env", str(wheel), "pytest")
+    return create_env(
+        tmp_path_factory.mktemp("venv") / "env", with_tools(wheel), "pytest"
+    )

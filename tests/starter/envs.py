@@ -39,12 +39,16 @@ class Env:
         return env
 
     def run(
-        self, *args: str, cwd: Path, check: bool = True
+        self,
+        *args: str,
+        cwd: Path,
+        check: bool = True,
+        extra_env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [str(self.bin / args[0]), *args[1:]],
             cwd=cwd,
-            env=self.environ(),
+            env={**self.environ(), **(extra_env or {})},
             capture_output=True,
             text=True,
             check=False,  # a failure is reported below with its output
@@ -76,6 +80,12 @@ def build_wheel(dist: Path) -> Path:
     )
     (built,) = dist.glob("kedro_mlops-*.whl")
     return built
+
+
+def with_tools(wheel: Path) -> str:
+    """The requirement for ``wheel`` with its ``tools`` extra (DVC, kedro-viz,
+    kedro-docker): what a user installs to work on a project."""
+    return f"kedro-mlops[tools] @ {wheel.resolve().as_uri()}"
 
 
 def create_env(root: Path, *requirements: str) -> Env:

@@ -1,4 +1,8 @@
-"""Make the new project a git repository with DVC, its raw data tracked and committed.
+"""Write kedro-mlops' shared files, then make the new project a git repository
+with DVC, its raw data tracked and committed.
+
+The Dockerfile, .dockerignore and conf/base/mlflow.yml come from kedro-mlops'
+templates, the very files `kedro mlops init` writes into other projects.
 
 Runs in the generated project's folder, with the Python that runs `kedro new`
 (which has DVC, a kedro-mlops dependency). Inside an existing git repository the
@@ -10,6 +14,7 @@ gets its own repository after all.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -55,8 +60,24 @@ def has_identity() -> bool:
     )
 
 
+def write_shared_files(package_name: str) -> None:
+    from kedro_mlops.init import write_files
+
+    write_files(
+        Path.cwd(),
+        package_name,
+        only=("conf/base/mlflow.yml", "Dockerfile", ".dockerignore"),
+    )
+
+
 def main() -> None:
     project = Path.cwd()
+    write_shared_files("{{ cookiecutter.python_package }}")
+    if importlib.util.find_spec("dvc") is None:
+        sys.exit(
+            "kedro-mlops: the project versions its data with DVC, which is not "
+            "installed: `pip install 'kedro-mlops[tools]'`, then run kedro new again."
+        )
     nested = inside_tracked_folder_of_a_repository()
     if not nested:
         run("git", "init", "-q", "-b", "main")

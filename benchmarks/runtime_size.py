@@ -1,0 +1,125 @@
+"""Size of the production image's Python environment against kedro-docker's default.
+
+Both environments are built side by side for the same starter project:
+
+* **runtime** (what the starter's Dockerfile installs): the project's wheel and
+  kedro-mlops without extras, then `python -m kedro_mlops.docker.slim`, exactly
+  as in the image's runtime stage (the build rehearsal of the tests performs the
+  same steps and runs the pipelines in that environment);
+* **kedro-docker default**: kedro-docker's own Dockerfile installs the project's
+  `requirements.txt`. A Kedro project's `requirements.txt` holds Kedro's
+  template requirements (read here from a project made by plain `kedro new` in
+  the same environment: IPython, JupyterLab, Notebook, Kedro) plus what the
+  project needs to be worked on: its dependencies with their `dev` extra
+  (kedro-mlops[tools], pytest, ruff).
+
+Sizes are of the installed ``site-packages`` (bytes of regular files), both
+installed by uv without bytecode compilation, as kedro-docker's Dockerfile does.
+Target: runtime at most 60% of the default.
+
+Usage: python benchmarks/runtime_size.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import tomllib
+from _common import build_wheel, create_env, new_project, uv, with_tools
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.docker.context import build_context  # noqa: E402
+
+
+def site_packages_size(env_root: Path) -> tuple[int, int]:
+    """(bytes, files) of the environment's site-packages."""
+    total = files = 0
+    for site in env_root.glob("lib/python*/site-packages"):
+        for folder, _, names in os.walk(site):
+            for name in names:
+                path = Path(folder) / name
+                if path.is_file() and not path.is_symlink():
+                    total += path.stat().st_size
+                    files += 1
+    return total, files
+
+
+def project_wheel(project: Path, out: Path) -> Path:
+    """Build the project's wheel from its Docker build context only."""
+    context = out / "context"
+    for relative in build_context(project):
+        (context / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(project / relative, context / relative)
+    subprocess.run(
+        [uv(), "build", "--wheel", "--out-dir", str(out / "dist"), str(context)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (out / "dist").glob("*.whl")
+    return wheel
+
+
+def default_requirements(dev, project: Path, work: Path, wheel: Path) -> list[str]:
+    """The requirements.txt kedro-docker's default Dockerfile would install."""
+    dev.run(
+        "kedro", "new", "--name", "plain", "--tools", "none", "--example", "n",
+        cwd=work,
+    )  # fmt: skip
+    template = (work / "plain" / "requirements.txt").read_text().split()
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    needs = [
+        r
+        for r in metadata["dependencies"] + metadata["optional-dependencies"]["dev"]
+        if not r.startswith("kedro-mlops")
+    ]
+    return [with_tools(wheel), *template, *needs]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        wheel = build_wheel(work / "dist")
+        dev = create_env(work / "dev", with_tools(wheel))
+        project = new_project(dev, work / "projects")
+
+        runtime = create_env(
+            work / "runtime", str(project_wheel(project, work / "build")), str(wheel)
+        )
+        unslimmed, _ = site_packages_size(runtime.root)
+        subprocess.run(
+            [
+                str(runtime.bin / "python"),
+                "-m",
+                "kedro_mlops.docker.slim",
+                str(runtime.root),
+            ],
+            check=True,
+        )
+        requirements = default_requirements(dev, project, work, wheel)
+        default = create_env(work / "default", *requirements)
+        sizes = {
+            "runtime (starter Dockerfile)": site_packages_size(runtime.root),
+            "kedro-docker default (requirements.txt)": site_packages_size(default.root),
+        }
+        print("Python environment of the image, installed site-packages")
+        for name, (size, files) in sizes.items():
+            print(f"  {name:<42}{size / 1e6:9.1f} MB {files:8d} files")
+        print(f"  runtime before slimming                   {unslimmed / 1e6:9.1f} MB")
+        ratio = (
+            sizes["runtime (starter Dockerfile)"][0]
+            / sizes["kedro-docker default (requirements.txt)"][0]
+        )
+        print(f"  runtime / default: {ratio:.2f} (target: at most 0.60)")
+        print(
+            "  default requirements: "
+            + " ".join(r.split(" @ ")[0] for r in requirements)
+        )
+
+
+if __name__ == "__main__":
+    main()

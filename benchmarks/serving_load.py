@@ -1,0 +1,519 @@
+"""Serving the bundled model under load, against a plain scikit-learn pyfunc.
+
+From a fresh environment built from the wheel: `kedro new --starter=mlops` and
+a training run, which registers ``churn_model`` with the alias ``champion``: the
+bundled model, which runs the project's inference pipeline (schema check, then
+scoring) with kedro-mlops' ``ServingRunner`` on every request. Into the same
+store, a plain ``mlflow.pyfunc.PythonModel`` is logged as the baseline: it
+unpickles the same fitted preprocessor and model that training wrote and scores
+with them directly (no Kedro code, no validation), returns the same columns, and
+has the champion's input signature.
+
+Each model is served by ``mlflow models serve --env-manager local`` (uvicorn,
+one worker, ``OMP_NUM_THREADS=1``); both servers start once and stay up, the
+one not under load idle. A second process (this script with ``--client``) drives it with
+8 keep-alive HTTP clients for 30 s, after a short warm-up, posting rows of the
+production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
+100 rows. Runs are interleaved: plain then bundled for 1 row, bundled then plain
+for 100 rows. The client shares the machine's cores with the server, the same
+way for both models. Before the load, the 100-row predictions of both servers
+must agree (probabilities within 1e-9). The server's log lines are counted
+during the load: uvicorn writes one access line per request, and the bundled
+model is supposed to add no per-request Kedro logging to it.
+
+Target: the bundled model serves at least 0.9x the requests per second of the
+plain one, for both payload sizes, with no errors.
+
+Usage: python benchmarks/serving_load.py [--duration 30] [--clients 8]
+           [--project PATH --python PATH]
+(``--project``: an already-trained starter project; ``--python``: the python of
+the environment it runs in. Both skip building the wheel and the project.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from _common import Env, build_wheel, create_env, median, new_project
+
+MODEL = "churn_model"
+CHAMPION = f"models:/{MODEL}@champion"
+BATCH = Path("data/01_raw/batch_production.csv")
+SIZES = (1, 100)
+WARMUP = 3  # requests per client, before the measured window
+TOLERANCE = 1e-9
+
+# Run with the environment's python in the project: logs the plain baseline into
+# the project's store and prints its model URI as the last line. The class is
+# defined in __main__, so MLflow's cloudpickle stores it by value: serving it
+# needs neither this script nor the project.
+LOG_PLAIN_MODEL = """
+import sys
+import mlflow
+import pandas as pd
+import sklearn
+from mlflow.models import ModelSignature
+
+
+class PlainModel(mlflow.pyfunc.PythonModel):
+    \"\"\"The fitted preprocessor and model, called directly: no Kedro.\"\"\"
+
+    def load_context(self, context):
+        import pickle
+
+        from sklearn.frozen import FrozenEstimator
+
+        def load(name):
+            with open(context.artifacts[name], "rb") as f:
+                fitted = pickle.load(f)
+            # kedro-mlops shares fitted estimators as FrozenEstimators: unwrap.
+            while isinstance(fitted, FrozenEstimator):
+                fitted = fitted.estimator
+            return fitted
+
+        self.preprocessor = load("preprocessor")
+        self.model = load("model")
+        self.columns = list(self.preprocessor.feature_names_in_)
+
+    def predict(self, context, model_input, params=None):
+        features = self.preprocessor.transform(model_input[self.columns])
+        probability = self.model.predict_proba(features)[:, 1]
+        return pd.DataFrame(
+            {
+                "customer_id": model_input["customer_id"].to_numpy(),
+                "churned_probability": probability,
+                "churned_prediction": (probability >= 0.5).astype(int),
+            }
+        )
+
+
+preprocessor, model, champion_uri = sys.argv[1:4]
+champion = mlflow.models.get_model_info(champion_uri)
+mlflow.set_experiment("serving_load_baseline")
+with mlflow.start_run(run_name="plain_sklearn_pyfunc"):
+    info = mlflow.pyfunc.log_model(
+        name="plain_model",
+        python_model=PlainModel(),
+        artifacts={"preprocessor": preprocessor, "model": model},
+        signature=ModelSignature(inputs=champion.signature.inputs),
+        # Listed, so that MLflow does not spend seconds inferring them.
+        pip_requirements=[
+            f"mlflow=={mlflow.__version__}",
+            f"scikit-learn=={sklearn.__version__}",
+            f"pandas=={pd.__version__}",
+        ],
+    )
+print(info.model_uri)
+"""
+
+
+def server_environ(env: Env, project: Path) -> dict[str, str]:
+    return {
+        **env.environ(),  # the environment's bin first on PATH: mlflow execs uvicorn
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        # uvicorn runs each prediction in a thread of its pool, and scikit-learn's
+        # gradient boosting predicts with OpenMP: one OpenMP team of (cores)
+        # threads per concurrent request oversubscribes the 2 cores many times
+        # over. One OpenMP thread per request, for both models.
+        "OMP_NUM_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",  # every log line reaches the log file as written
+    }
+
+
+# ---- the trained project -----------------------------------------------------
+
+
+def trained_project(work: Path) -> tuple[Env, Path]:
+    """A fresh environment from the wheel and a starter project trained in it."""
+    print("building the wheel, a fresh environment and a trained starter project...")
+    wheel = build_wheel(work / "dist")
+    # `kedro new` sets the project up with DVC, one of the development tools.
+    env = create_env(work / "env", f"kedro-mlops[tools] @ {wheel.as_uri()}")
+    project = new_project(env, work / "projects")
+    env.run("kedro", "run", "--pipelines", "training", cwd=project)
+    return env, project
+
+
+def log_plain_model(env: Env, project: Path) -> str:
+    models = project / "data" / "06_models"
+    result = subprocess.run(
+        [
+            str(env.bin / "python"),
+            "-c",
+            LOG_PLAIN_MODEL,
+            str(models / "preprocessor.pkl"),
+            str(models / "model.pkl"),
+            CHAMPION,
+        ],
+        cwd=project,
+        env=server_environ(env, project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"logging the plain model failed:\n{result.stderr[-4000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def payloads(project: Path) -> dict[int, bytes]:
+    """``dataframe_split`` request bodies: the first N rows of the production batch."""
+    import pandas as pd
+
+    batch = pd.read_csv(project / BATCH)
+    bodies = {}
+    for size in SIZES:
+        split = batch.head(size).to_json(
+            orient="split", index=False, double_precision=15
+        )
+        bodies[size] = f'{{"dataframe_split": {split}}}'.encode()
+    return bodies
+
+
+# ---- servers -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    log: Path
+    process: subprocess.Popen
+
+    def log_lines(self) -> int:
+        return self.log.read_bytes().count(b"\n")
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def serving(name: str, uri: str, env: Env, project: Path, logs: Path):
+    """``mlflow models serve`` for ``uri``, ready (GET /ping == 200) on entry."""
+    port = free_port()
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(env.bin / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                uri,
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=project,
+            env=server_environ(env, project),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            # Its own process group: mlflow starts uvicorn as a child process,
+            # and stopping the group stops both.
+            start_new_session=True,
+        )
+    server = Server(name, port, log, process)
+    try:
+        wait_until_ready(server, timeout=120)
+        yield server
+    finally:
+        stop(process)
+
+
+def wait_until_ready(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"the {server.name} server exited ({server.process.returncode}):\n"
+                + server.log_tail()
+            )
+        try:
+            url = f"http://127.0.0.1:{server.port}/ping"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(
+        f"the {server.name} server did not answer /ping within {timeout:.0f} s:\n"
+        + server.log_tail()
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def post(port: int, body: bytes) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(
+            "POST",
+            "/invocations",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def predictions(server: Server, body: bytes) -> list[dict]:
+    status, content = post(server.port, body)
+    if status != 200:
+        raise AssertionError(
+            f"the {server.name} server answered {status}: {content[:2000]!r}"
+        )
+    return json.loads(content)["predictions"]
+
+
+def check_same_predictions(bundled: Server, plain: Server, body: bytes) -> None:
+    """Both servers must score the same rows the same way; fail loudly if not."""
+    ours, theirs = predictions(bundled, body), predictions(plain, body)
+    if len(ours) != len(theirs):
+        raise AssertionError(f"{len(ours)} bundled vs {len(theirs)} plain predictions")
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        if (
+            a["customer_id"] != b["customer_id"]
+            or a["churned_prediction"] != b["churned_prediction"]
+            or abs(a["churned_probability"] - b["churned_probability"]) > TOLERANCE
+        ):
+            raise AssertionError(
+                f"row {i}: the bundled model predicts {a}, the plain one {b}"
+            )
+
+
+# ---- load (the --client process) ---------------------------------------------
+
+
+def client_main(url: str, payload: Path, clients: int, duration: float) -> None:
+    """Drive ``url`` from ``clients`` keep-alive connections; print a JSON summary."""
+    host, port = url.removeprefix("http://").split(":")
+    body = payload.read_bytes()
+    headers = {"Content-Type": "application/json"}
+    window: dict[str, float] = {}
+
+    def open_window() -> None:
+        window["start"] = time.perf_counter()
+        window["end"] = window["start"] + duration
+
+    barrier = threading.Barrier(clients, action=open_window)
+    results = [
+        {"latencies": [], "errors": 0, "first_error": None, "last": 0.0}
+        for _ in range(clients)
+    ]
+
+    def one(conn: http.client.HTTPConnection) -> tuple[int, bytes]:
+        conn.request("POST", "/invocations", body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    def client(result: dict) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        for _ in range(WARMUP):
+            one(conn)
+        barrier.wait()
+        while (start := time.perf_counter()) < window["end"]:
+            try:
+                status, content = one(conn)
+            except (OSError, http.client.HTTPException) as exc:
+                status, content = -1, repr(exc).encode()
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            finished = time.perf_counter()
+            result["last"] = finished
+            if status == 200:
+                result["latencies"].append(finished - start)
+            else:
+                result["errors"] += 1
+                if result["first_error"] is None:
+                    text = content[:2000].decode(errors="replace")
+                    result["first_error"] = f"HTTP {status}: {text}"
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(r,)) for r in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors = sum(r["errors"] for r in results)
+    elapsed = max(r["last"] for r in results) - window["start"]
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else 0.0
+    summary = {
+        "ok": len(latencies),
+        "errors": errors,
+        # every request this process sent, for the server's log lines per request
+        "sent": len(latencies) + errors + WARMUP * clients,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": median(latencies) * 1000 if latencies else 0.0,
+        "p99_ms": p99 * 1000,
+        "first_error": next(
+            (r["first_error"] for r in results if r["first_error"]), None
+        ),
+    }
+    print(json.dumps(summary))
+
+
+def load(server: Server, body: Path, clients: int, duration: float) -> dict:
+    """Run the client process against ``server``; count its log lines meanwhile."""
+    before = server.log_lines()
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--client",
+            f"http://127.0.0.1:{server.port}",
+            str(body),
+            "--clients",
+            str(clients),
+            "--duration",
+            str(duration),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the load client failed:\n{result.stderr[-4000:]}")
+    time.sleep(0.5)  # the last access lines
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary["log_lines_per_request"] = (server.log_lines() - before) / summary["sent"]
+    return summary
+
+
+# ---- the benchmark -----------------------------------------------------------
+
+
+def main(
+    duration: float, clients: int, project: Path | None, python: Path | None
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if project is None:
+            env, project = trained_project(work)
+        else:
+            env = Env(python.parent.parent)  # .../bin/python -> the environment
+        plain_uri = log_plain_model(env, project)
+        bodies = {}
+        for size, body in payloads(project).items():
+            bodies[size] = work / f"payload_{size}.json"
+            bodies[size].write_bytes(body)
+        print(f"bundled model: {CHAMPION}; plain baseline: {plain_uri}")
+
+        results: dict[tuple[str, int], dict] = {}
+        with contextlib.ExitStack() as stack:
+            servers = {
+                name: stack.enter_context(serving(name, uri, env, project, work))
+                for name, uri in (("bundled", CHAMPION), ("plain", plain_uri))
+            }
+            check_same_predictions(
+                servers["bundled"], servers["plain"], bodies[100].read_bytes()
+            )
+            print("the 100-row predictions of both servers agree")
+            order = [(1, "plain"), (1, "bundled"), (100, "bundled"), (100, "plain")]
+            for size, name in order:
+                print(f"load: {name}, {size} row(s), {clients} clients, {duration} s")
+                results[name, size] = load(
+                    servers[name], bodies[size], clients, duration
+                )
+
+    report(results, duration, clients)
+
+
+def report(results: dict[tuple[str, int], dict], duration: float, clients: int) -> None:
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    print()
+    print(
+        f"mlflow models serve (1 uvicorn worker, OMP_NUM_THREADS=1), {clients} "
+        f"keep-alive clients for {duration:g} s each; CPUs: {cpus} ({usable} usable)"
+    )
+    header = (
+        f"  {'rows':>4}  {'model':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'log lines/req':>15}"
+    )
+    print(header)
+    failed = False
+    for size in SIZES:
+        for name in ("bundled", "plain"):
+            r = results[name, size]
+            print(
+                f"  {size:>4}  {name:<8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
+                f"{r['p99_ms']:>9.1f}{r['errors']:>8}{r['log_lines_per_request']:>15.2f}"
+            )
+        ratio = results["bundled", size]["rps"] / results["plain", size]["rps"]
+        verdict = "met" if ratio >= 0.9 else "NOT met"
+        print(
+            f"        bundled/plain req/s: {ratio:.3f}x "
+            f"(target: bundled >= 0.9x plain; {verdict})"
+        )
+    for (name, size), r in results.items():
+        if r["errors"]:
+            failed = True
+            print(f"{name}, {size} row(s): {r['errors']} errors; the first one:")
+            print(f"  {r['first_error']}")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--project", type=Path, help="an already-trained project")
+    parser.add_argument("--python", type=Path, help="the python of its environment")
+    parser.add_argument(
+        "--client", nargs=2, metavar=("URL", "PAYLOAD"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.client:
+        client_main(args.client[0], Path(args.client[1]), args.clients, args.duration)
+    elif (args.project is None) != (args.python is None):
+        parser.error("--project and --python go together")
+    else:
+        main(
+            args.duration,
+            args.clients,
+            args.project.resolve() if args.project else None,
+            args.python.absolute() if args.python else None,
+        )

@@ -1,0 +1,90 @@
+"""Strip an installed environment of what running it never needs.
+
+``python -m kedro_mlops.docker.slim /opt/venv`` deletes, under the
+environment's ``site-packages``:
+
+* the test suites that packages ship (``tests``/``test`` folders of NumPy,
+  pandas, SciPy, pyarrow...), bytecode caches, C/C++ headers and Cython
+  sources. Template folders (Kedro's and kedro-mlops' project templates, whose
+  ``tests`` folders belong to a generated project) are left alone;
+* two components that a Kedro run and ``mlflow models serve`` never load
+  (:data:`UNUSED`): the MLflow web UI's static files (the UI is the tracking
+  server's business) and pyarrow's Flight RPC libraries (Parquet does not link
+  them).
+
+It prints what it freed. The Docker image runs it right after installing the
+project's wheel; the tests' build rehearsal trains, scores and serves in an
+environment slimmed this way.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> site = root / "lib" / "python3.11" / "site-packages"
+    >>> (site / "pkg" / "tests").mkdir(parents=True)
+    >>> _ = (site / "pkg" / "tests" / "test_x.py").write_text("assert True")
+    >>> _ = (site / "pkg" / "core.py").write_text("VALUE = 1")
+    >>> slim(root)[0]
+    1
+    >>> sorted(p.name for p in (site / "pkg").iterdir())
+    ['core.py']
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+FOLDERS = {"tests", "test", "__pycache__"}
+SUFFIXES = {".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cc", ".cpp"}
+KEEP_UNDER = {"templates", "_starters"}  # project templates keep their tests
+UNUSED = (
+    "mlflow/server/js",  # the MLflow UI's web assets
+    "pyarrow/libarrow_flight.so*",  # Arrow Flight RPC, and its Python binding
+    "pyarrow/libarrow_python_flight.so*",
+    "pyarrow/_flight.*.so",
+)
+
+
+def slim(environment: Path) -> tuple[int, int]:
+    """Delete the unneeded files; return (files removed, bytes freed)."""
+    removed = freed = 0
+    for site in sorted(Path(environment).glob("lib/python*/site-packages")):
+        for pattern in UNUSED:
+            for path in site.glob(pattern):
+                files = [path] if path.is_file() else list(path.rglob("*"))
+                files = [f for f in files if f.is_file()]
+                removed += len(files)
+                freed += sum(f.stat().st_size for f in files)
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        for path in sorted(site.rglob("*"), key=lambda p: len(p.parts)):
+            relative = path.relative_to(site).parts
+            if not path.exists() or KEEP_UNDER.intersection(relative[:-1]):
+                continue
+            if path.is_dir() and path.name in FOLDERS:
+                files = [f for f in path.rglob("*") if f.is_file()]
+                removed += len(files)
+                freed += sum(f.stat().st_size for f in files)
+                shutil.rmtree(path)
+            elif path.is_file() and path.suffix in SUFFIXES:
+                removed += 1
+                freed += path.stat().st_size
+                path.unlink()
+    return removed, freed
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
+        sys.stderr.write("usage: python -m kedro_mlops.docker.slim ENVIRONMENT_DIR\n")
+        return 2
+    removed, freed = slim(Path(argv[0]))
+    sys.stdout.write(
+        f"kedro-mlops: removed {removed} files ({freed / 1e6:.1f} MB) "
+        "not needed at run time\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,449 @@
+"""Production packaging without a Docker daemon: lint, build command, rehearsal, serving.
+
+* hadolint (from PyPI) lints the Dockerfile that the starter ships and
+  `kedro mlops init` writes (one template);
+* a recording fake `docker` first on PATH shows the `docker build` command line
+  that `kedro docker build` produces;
+* the build rehearsal computes the build context from `.dockerignore` as Docker
+  does, then performs the Dockerfile's steps: the project's wheel is built from
+  that context, installed with kedro-mlops (no extras) into a fresh environment
+  and slimmed, the runtime stage's COPY lines and ENV settings are applied to an
+  empty folder, and training and batch inference run there from the installed
+  package, with the data folder as the volume;
+* the champion is served with `kedro mlops serve` (MLflow's model server) on
+  127.0.0.1 and must answer like batch inference, reject bad rows with a 4xx,
+  and print no per-request Kedro logging;
+* the generated GitHub Actions workflow passes the GitHub workflow schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.docker.context import build_context
+from tests.docker.dockerfile import created_folders, env_values, local_copies, parse
+from tests.starter.envs import REPO, create_env, new_project, uv
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+TEMPLATE = REPO / "kedro_mlops" / "docker" / "Dockerfile"
+MODEL = "churn_model"
+SECRETS = [
+    "conf/local/credentials.yml",
+    "conf/local/mlflow.yml",
+    "conf/base/credentials.yml",
+    "conf/staging/credentials.yml",
+    ".env",
+    "mlflow.db",
+    "mlartifacts/1/model.pkl",
+    "data/01_raw/customers.csv",
+    "data/06_models/model.pkl",
+    ".git/HEAD",
+    ".dvc/cache/files/md5/ab/cdef",
+    "notebooks/explore.ipynb",
+    "src/churn_model/__pycache__/settings.cpython-311.pyc",
+]
+
+
+@pytest.fixture(scope="module")
+def project(installed, tmp_path_factory):
+    """A starter project, trained once and scored once."""
+    path = new_project(installed, tmp_path_factory.mktemp("docker"))
+    installed.run("kedro", "run", "--pipelines", "training", cwd=path)
+    installed.run("kedro", "run", "--pipelines", "inference", cwd=path)
+    return path
+
+
+def test_hadolint_passes_on_the_dockerfile_template():
+    lint = subprocess.run(
+        [str(BIN / "hadolint"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    # every ignored rule carries its reason just above
+    lines = TEMPLATE.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("# hadolint ignore="):
+            rules = line.split("=", 1)[1].split(",")
+            reason = " ".join(lines[max(0, number - 4) : number])
+            assert all(f"{rule} (" in reason for rule in rules), line
+
+
+def test_generated_files_are_the_templates_and_pass_the_checks(project):
+    for name, template in (
+        ("Dockerfile", "Dockerfile"),
+        (".dockerignore", "dockerignore"),
+    ):
+        shipped = (REPO / "kedro_mlops" / "docker" / template).read_text()
+        assert (project / name).read_text() == shipped
+    lint = subprocess.run(
+        [str(BIN / "hadolint"), str(project / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    check = subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    steps = workflow.read_text()
+    for command in ("pytest", "kedro run --pipelines training", "kedro docker build"):
+        assert f"run: {command}" in steps
+
+
+def test_kedro_docker_build_command_line(installed, project, tmp_path):
+    # given a fake docker that records its arguments, first on PATH
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    record = tmp_path / "docker-calls.jsonl"
+    (fake / "docker").write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        "with open(os.environ['FAKE_DOCKER_RECORD'], 'a') as f:\n"
+        "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+    )
+    (fake / "docker").chmod(0o755)
+    dockerfile = (project / "Dockerfile").read_text()
+    # when the user builds the image
+    environ = {
+        "PATH": f"{fake}{os.pathsep}{installed.environ()['PATH']}",
+        "FAKE_DOCKER_RECORD": str(record),
+    }
+    installed.run("kedro", "docker", "build", cwd=project, extra_env=environ)
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    # then kedro-docker checked the daemon, and built this project's Dockerfile
+    version = subprocess.run(
+        [
+            str(installed.bin / "python"),
+            "-c",
+            "import sys; print(*sys.version_info[:2], sep='.')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert calls[0] == ["version"]
+    assert calls[-1] == [
+        "build",
+        "--build-arg",
+        f"KEDRO_UID={os.getuid()}",
+        "--build-arg",
+        f"KEDRO_GID={os.getgid()}",
+        "--build-arg",
+        f"BASE_IMAGE=python:{version}-slim",  # the project's Python
+        "-t",
+        project.name,
+        str(project),
+    ]
+    # with the production Dockerfile kept, whose stages use those arguments
+    assert (project / "Dockerfile").read_text() == dockerfile
+    stages = parse(project / "Dockerfile")
+    assert [s.name for s in stages] == ["build", "runtime"]
+    assert all(s.base == "${BASE_IMAGE}" for s in stages)
+    runtime_args = " ".join(stages[1].all("ARG"))
+    assert "KEDRO_UID" in runtime_args and "KEDRO_GID" in runtime_args
+
+
+def test_build_context_holds_nothing_secret_or_local(project, tmp_path):
+    # given everything a working copy accumulates (in a copy of the project)
+    project = Path(shutil.copytree(project, tmp_path / project.name, symlinks=True))
+    for relative in SECRETS:
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("secret: do-not-ship\n")
+    context = build_context(project)
+    # then none of it reaches the Docker daemon
+    leaked = [
+        f
+        for f in context
+        if f in SECRETS
+        or f.startswith(("conf/local/", "data/", ".git/", ".dvc/", "mlartifacts/"))
+        or "credentials" in f
+        or f.endswith((".db", ".ipynb", ".pyc"))
+    ]
+    assert leaked == []
+    # while what the build needs is there (Docker reads the Dockerfile and
+    # .dockerignore themselves even though COPY cannot see them)
+    assert {"pyproject.toml", "README.md"} <= set(context)
+    assert "conf/base/catalog.yml" in context
+    assert "src/churn_model/pipeline_registry.py" in context
+
+
+def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tmp_path):
+    # -- the build stage: the project's wheel, from the build context only --
+    context = tmp_path / "context"
+    for relative in build_context(project):
+        target = context / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(project / relative, target)
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [uv(), "build", "--wheel", "--out-dir", str(dist), str(context)],
+        check=True,
+        capture_output=True,
+    )
+    (project_wheel,) = dist.glob("churn_model-*.whl")
+    # -- the runtime stage: the wheels alone (kedro-mlops without extras) --
+    runtime = create_env(tmp_path / "opt-venv", str(project_wheel), str(wheel))
+    python = str(runtime.bin / "python")
+    subprocess.run(
+        [python, "-m", "kedro_mlops.docker.slim", str(runtime.root)], check=True
+    )
+    absent = subprocess.run(
+        [
+            python,
+            "-c",
+            "import importlib.util as u; print([m for m in ('dvc', 'kedro_viz', "
+            "'kedro_docker', 'IPython', 'jupyterlab', 'notebook', 'pytest', 'ruff') "
+            "if u.find_spec(m)])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert absent.stdout.strip() == "[]"
+    # ...then the runtime stage's own COPY lines and ENV, in an empty folder
+    stages = {s.name: s for s in parse(project / "Dockerfile")}
+    app = tmp_path / "app"
+    app.mkdir()
+    for source, destination in local_copies(stages["runtime"]):
+        origin, target = context / source, app / destination
+        if origin.is_dir():
+            shutil.copytree(origin, target)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target / origin.name)
+    copied = sorted(
+        p.relative_to(app).as_posix() for p in app.rglob("*") if p.is_file()
+    )
+    assert copied == [
+        f for f in build_context(project) if f.startswith("conf/base/")
+    ] + ["pyproject.toml"]
+    folders = created_folders(stages["runtime"])
+    assert {"data", "conf/local", "src"} <= set(folders)
+    for folder in folders:
+        (app / folder).mkdir(parents=True, exist_ok=True)
+    volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
+    volume.mkdir()
+    for name in ("customers.csv", "batch_production.csv"):
+        shutil.copy2(project / "data/01_raw" / name, volume / name)
+    image_env = {
+        k: v
+        for k, v in env_values(stages["runtime"]).items()
+        if k not in ("PATH", "VIRTUAL_ENV")
+    }
+    assert image_env["KEDRO_MLOPS_DVC"] == "off"
+    store = tmp_path / "tracking" / "mlflow.db"
+    store.parent.mkdir()
+    run_env = {
+        **image_env,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store}",
+    }  # docker run -e
+    # -- docker run IMAGE; docker run IMAGE run --pipelines inference --
+    runtime.run("kedro", "run", "--pipelines", "training", cwd=app, extra_env=run_env)
+    runtime.run("kedro", "run", "--pipelines", "inference", cwd=app, extra_env=run_env)
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{store}")
+    assert not (app / "mlflow.db").exists()  # the store came from the environment
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    run = client.get_run(champion.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["test.roc_auc"] > 0.7
+    tags = run.data.tags
+    states = {v for k, v in tags.items() if k.endswith(".state")}
+    assert states == {"untracked"}  # DVC is off in the image, and says so
+    # the same code and data make the same predictions as in the project
+    scored = pd.read_csv(app / "data/07_model_output/predictions.csv")
+    expected = pd.read_csv(project / "data/07_model_output/predictions.csv")
+    pd.testing.assert_frame_equal(scored, expected, rtol=1e-9)
+    # -- docker run -p 8080:8080 IMAGE mlops serve --
+    batch = pd.read_csv(volume / "batch_production.csv").head(3)
+    serve_tmp = tmp_path / "serve"
+    serve_tmp.mkdir()
+    with serving(runtime, app, serve_tmp, run_env) as running:
+        status, body = _request(running["url"] + "/invocations", _split(batch))
+    assert status == 200, body
+    served = pd.DataFrame(json.loads(body)["predictions"])
+    pd.testing.assert_frame_equal(
+        served, expected.head(3), rtol=1e-9, check_dtype=False
+    )
+
+
+# ---- serving -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(url: str, payload: dict | None = None) -> tuple[int, str]:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _split(frame: pd.DataFrame) -> dict:
+    return {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+
+
+@contextlib.contextmanager
+def serving(env, project: Path, tmp: Path, extra_env: dict[str, str] | None = None):
+    """`kedro mlops serve` on 127.0.0.1; its own TMPDIR holds the health marker."""
+    port = _free_port()
+    log = tmp / "server.log"
+    environ = {**env.environ(), **(extra_env or {}), "TMPDIR": str(tmp)}
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [str(env.bin / "kedro"), "mlops", "serve", "--port", str(port)],
+            cwd=project,
+            env=environ,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError("the server stopped:\n" + log.read_text()[-3000:])
+            try:
+                if _request(base + "/ping")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("no answer on /ping:\n" + log.read_text()[-3000:])
+        yield {"url": base, "log": log, "env": environ}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(installed, project, tmp_path_factory):
+    with serving(installed, project, tmp_path_factory.mktemp("serve")) as running:
+        yield running
+
+
+def test_served_champion_scores_like_batch_inference(server, project):
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv")
+    lines_before = len(server["log"].read_text().splitlines())
+    status, body = _request(server["url"] + "/invocations", _split(batch))
+    assert status == 200, body
+    served = pd.DataFrame(json.loads(body)["predictions"])
+    expected = pd.read_csv(project / "data/07_model_output/predictions.csv")
+    pd.testing.assert_frame_equal(served, expected, rtol=1e-9, check_dtype=False)
+    for _ in range(5):  # a few single rows
+        assert _request(server["url"] + "/invocations", _split(batch.head(1)))[0] == 200
+    # no Kedro run logging per request: the server's access line for each
+    new_lines = server["log"].read_text().splitlines()[lines_before:]
+    access = [line for line in new_lines if '"POST /invocations HTTP/1.1" 200' in line]
+    assert len(access) == 6, new_lines
+    chatter = (
+        "Running node",
+        "Loading data",
+        "Saving data",
+        "Completed",
+        "Using params",
+    )
+    assert not [line for line in new_lines if any(c in line for c in chatter)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda f: f.drop(columns=["tenure_months"]),
+            "missing inputs ['tenure_months']",
+        ),
+        (lambda f: f.assign(monthly_charges="cheap"), "monthly_charges"),
+        (
+            lambda f: f.assign(age=f["age"].astype(object).where(f.index != 1, "old")),
+            "column 'age' must be numeric but has non-numeric values ('old') in rows 1",
+        ),
+        (
+            lambda f: f.assign(age=f["age"].where(f.index != 2, -3)),
+            "column 'age' has values outside [18, 110] ('-3') in rows 2",
+        ),
+        (
+            lambda f: f.assign(customer_id=f["customer_id"].where(f.index != 0, None)),
+            "column 'customer_id' (id) is empty in rows 0",
+        ),
+    ],
+    ids=[
+        "missing column",
+        "text in a float column",
+        "text in an integer column",
+        "out of range",
+        "no id",
+    ],
+)
+def test_bad_rows_get_a_4xx_with_a_clear_message(server, project, change, message):
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv").head(3)
+    status, body = _request(server["url"] + "/invocations", _split(change(batch)))
+    assert 400 <= status < 500, (status, body)
+    answer = json.loads(body)
+    assert message in answer["message"]
+    assert "Traceback" not in body and "stack_trace" not in answer
+
+
+def test_health_endpoints_and_the_image_health_check(server, installed):
+    for path in ("/ping", "/health"):
+        assert _request(server["url"] + path)[0] == 200
+    check = subprocess.run(
+        [str(installed.bin / "python"), "-m", "kedro_mlops.docker.health"],
+        env=server["env"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "answered 200" in check.stdout
+
+
+def test_serve_without_a_champion_says_what_to_do(installed, tmp_path):
+    project = new_project(installed, tmp_path, name="untrained")
+    result = installed.run("kedro", "mlops", "serve", cwd=project, check=False)
+    assert result.returncode != 0
+    assert "No 'champion' version of the model 'untrained'" in result.stderr
+    assert "kedro run --pipelines training" in result.stderr
