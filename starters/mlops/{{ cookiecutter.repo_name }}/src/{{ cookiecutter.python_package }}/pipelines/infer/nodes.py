@@ -22,7 +22,8 @@ def validate_batch(batch: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
         batch, schema, require_target=False, strict_categories=False
     )
     for column, allowed in schema["categorical"].items():
-        unseen = set(checked[column].dropna()) - {str(a) for a in allowed}
+        values = checked[column].to_numpy()
+        unseen = set(values[pd.notna(values)]) - {str(a) for a in allowed}
         if unseen:
             logger.warning(
                 "Column '%s' has unseen categories %s", column, sorted(unseen)
