@@ -29,7 +29,8 @@ from pathlib import Path
 
 import yaml
 from _common import build_wheel, create_env, median, timed, with_tools
-from runtime_size import project_wheel
+
+from tests.docker.rehearsal import copy_context, project_wheel, runtime_folder
 
 
 def main(runs: int) -> None:
@@ -97,26 +98,24 @@ def main(runs: int) -> None:
 
 def runtime_comparison(work: Path, wheel: Path, project: Path, runs: int):
     """Tracked vs untracked training as the Docker image runs it."""
+    context = copy_context(project, work / "context")
     runtime = create_env(
-        work / "runtime", str(project_wheel(project, work / "build")), str(wheel)
+        work / "runtime", str(project_wheel(context, work / "dist-project")), str(wheel)
     )
     app = work / "app"
-    for folder in ("conf/local", "src", "data/01_raw"):
-        (app / folder).mkdir(parents=True)
-    shutil.copytree(project / "conf" / "base", app / "conf" / "base")
+    image_env = runtime_folder(project / "Dockerfile", context, app)  # the image's ENV
     shutil.copytree(project / "conf" / "notrack", app / "conf" / "notrack")
-    shutil.copy2(project / "pyproject.toml", app)
+    (app / "data" / "01_raw").mkdir()
     for raw in (project / "data/01_raw").glob("*.csv"):  # the mounted volume
         shutil.copy2(raw, app / "data/01_raw")
-    off = {"KEDRO_MLOPS_DVC": "off"}
-    runtime.run("kedro", "run", cwd=app, extra_env=off)  # creates the store
+    runtime.run("kedro", "run", cwd=app, extra_env=image_env)  # creates the store
     tracked, untracked = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        runtime.run("kedro", "run", cwd=app, extra_env=off)
+        runtime.run("kedro", "run", cwd=app, extra_env=image_env)
         tracked.append(time.perf_counter() - start)
         start = time.perf_counter()
-        runtime.run("kedro", "run", "--env", "notrack", cwd=app, extra_env=off)
+        runtime.run("kedro", "run", "--env", "notrack", cwd=app, extra_env=image_env)
         untracked.append(time.perf_counter() - start)
     return tracked, untracked
 

@@ -23,17 +23,14 @@ Usage: python benchmarks/runtime_size.py
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import tomllib
-from _common import build_wheel, create_env, new_project, uv, with_tools
+from _common import build_wheel, create_env, new_project, with_tools
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.docker.context import build_context  # noqa: E402
+from tests.docker.rehearsal import copy_context, project_wheel
 
 
 def site_packages_size(env_root: Path) -> tuple[int, int]:
@@ -47,21 +44,6 @@ def site_packages_size(env_root: Path) -> tuple[int, int]:
                     total += path.stat().st_size
                     files += 1
     return total, files
-
-
-def project_wheel(project: Path, out: Path) -> Path:
-    """Build the project's wheel from its Docker build context only."""
-    context = out / "context"
-    for relative in build_context(project):
-        (context / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(project / relative, context / relative)
-    subprocess.run(
-        [uv(), "build", "--wheel", "--out-dir", str(out / "dist"), str(context)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (out / "dist").glob("*.whl")
-    return wheel
 
 
 def default_requirements(dev, project: Path, work: Path, wheel: Path) -> list[str]:
@@ -87,8 +69,11 @@ def main() -> None:
         dev = create_env(work / "dev", with_tools(wheel))
         project = new_project(dev, work / "projects")
 
+        context = copy_context(project, work / "context")
         runtime = create_env(
-            work / "runtime", str(project_wheel(project, work / "build")), str(wheel)
+            work / "runtime",
+            str(project_wheel(context, work / "dist-project")),
+            str(wheel),
         )
         unslimmed, _ = site_packages_size(runtime.root)
         subprocess.run(

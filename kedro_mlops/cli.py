@@ -81,8 +81,8 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
     from kedro_mlops.docker.health import MARKER
 
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
-    name = load_config(context.config_loader).registry.model_name
-    name = name or getattr(context, "_package_name", None)  # as the hook does
+    package = getattr(context, "_package_name", None)
+    name = load_config(context.config_loader, package_name=package).registry.model_name
     tracking_uri = mlflow.get_tracking_uri()
     try:
         version = MlflowClient().get_model_version_by_alias(name, alias)

@@ -101,13 +101,16 @@ def _describe_error(err: dict[str, Any]) -> str:
     return f"{location}: {err['msg']} (got {err.get('input')!r})"
 
 
-def load_config(config_loader: Any, source: str = "mlops.yml") -> MlopsConfig:
+def load_config(
+    config_loader: Any, source: str = "mlops.yml", package_name: str | None = None
+) -> MlopsConfig:
     """Read ``mlops.yml`` through a Kedro config loader and validate it.
 
     A project without the file gets the defaults. An environment's file is
     merged key by key over ``conf/base/mlops.yml`` (a "soft" merge, where Kedro
     would replace whole top-level sections), so ``conf/prod/mlops.yml`` may hold
-    just ``registry: {min_improvement: 0.01}``.
+    just ``registry: {min_improvement: 0.01}``. Without a
+    ``registry.model_name``, the model is named after ``package_name``.
     """
     from kedro.config import MissingConfigException
 
@@ -121,4 +124,8 @@ def load_config(config_loader: Any, source: str = "mlops.yml") -> MlopsConfig:
         raw = config_loader[CONFIG_KEY]
     except MissingConfigException:
         raw = {}
-    return parse_config(raw, source)
+    config = parse_config(raw, source)
+    if config.registry.model_name is None and package_name:
+        registry = config.registry.model_copy(update={"model_name": package_name})
+        config = config.model_copy(update={"registry": registry})
+    return config

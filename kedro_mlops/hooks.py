@@ -47,20 +47,11 @@ class MlopsHooks:
         if package_logger.level == logging.NOTSET:
             package_logger.setLevel(logging.INFO)
         register_resolvers(context.project_path)
-        config = load_config(
+        self.config = load_config(
             context.config_loader,
             source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
+            package_name=getattr(context, "_package_name", None) or _package_name(),
         )
-        if config.registry.model_name is None:
-            package = getattr(context, "_package_name", None) or _package_name()
-            config = config.model_copy(
-                update={
-                    "registry": config.registry.model_copy(
-                        update={"model_name": package}
-                    )
-                }
-            )
-        self.config = config
 
     @hook_impl
     def after_catalog_created(self, catalog: Any) -> None:

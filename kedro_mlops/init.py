@@ -44,12 +44,11 @@ class Written:
 
 def rendered(package_name: str) -> dict[str, str]:
     """Project path -> content, for a project whose package is ``package_name``."""
-    conf = {
+    files = {
         f"conf/base/{name}": (CONF_TEMPLATES / name).read_text(encoding="utf-8")
         for name in ("mlops.yml", "mlflow.yml")
     }
-    files = {**conf, "Dockerfile": docker_template("Dockerfile")}
-    files[".dockerignore"] = docker_template(".dockerignore")
+    files |= {name: docker_template(name) for name in ("Dockerfile", ".dockerignore")}
     return {
         path: text.replace(PLACEHOLDER, package_name) for path, text in files.items()
     }

@@ -169,6 +169,8 @@ def data_version(
     name: str, dataset: Any, role: str, git_root: Path
 ) -> DataVersion | None:
     """Read the version of a ``DVCDataset`` from its files (not from the object's state)."""
+    from kedro_mlops.datasets.dvc_dataset import file_md5
+
     if not dataset.tracked:
         path = dataset.filepath.resolve()
         if not path.is_file():
@@ -181,7 +183,7 @@ def data_version(
         return DataVersion(
             name,
             relative,
-            _md5(path),
+            file_md5(path),
             path.stat().st_size,
             WORKSPACE,
             role,
@@ -197,7 +199,7 @@ def data_version(
     path = dataset.filepath.resolve()
     if not path.is_file():
         return None
-    md5 = _md5(path)
+    md5 = file_md5(path)
     if md5 != dataset.recorded_md5():
         state = "modified"
     elif (_committed_record(root, "HEAD", relative) or ("",))[0] == md5:
@@ -205,17 +207,6 @@ def data_version(
     else:
         state = "cached"
     return DataVersion(name, relative, md5, path.stat().st_size, WORKSPACE, role, state)
-
-
-def _md5(path: Path) -> str:
-    """The md5 DVC 3 gives a file: that of its bytes."""
-    import hashlib
-
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | None:

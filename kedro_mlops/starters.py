@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -48,7 +47,7 @@ def restore_sample_data(project: Path) -> list[Path]:
         RuntimeError: a record names data that is not the starter's (edited or
             replaced since generation): pull it from your DVC remote instead.
     """
-    from kedro_mlops.datasets.dvc_dataset import parse_record
+    from kedro_mlops.datasets.dvc_dataset import file_md5, parse_record
 
     shipped = next((template_root() / "mlops").glob("*repo_name*")) / RAW
     restored = []
@@ -56,7 +55,7 @@ def restore_sample_data(project: Path) -> list[Path]:
         name = record.name[: -len(".dvc")]
         parsed = parse_record(record.read_text())
         source = shipped / name
-        md5 = hashlib.md5(source.read_bytes(), usedforsecurity=False).hexdigest()
+        md5 = file_md5(source)
         if parsed is None or not source.is_file() or parsed[0] != md5:
             raise RuntimeError(
                 f"{record} does not name the starter's {name}: get the data from "

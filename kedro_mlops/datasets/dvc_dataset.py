@@ -65,14 +65,23 @@ def require_dvc(path: Any) -> None:
         )
 
 
+OFF = {"off", "0", "false", "no"}
+
+
 def dvc_enabled() -> bool:
     """False when ``KEDRO_MLOPS_DVC`` is ``off`` (or ``0``, ``false``, ``no``)."""
-    return os.environ.get(SWITCH, "on").strip().lower() not in {
-        "off",
-        "0",
-        "false",
-        "no",
-    }
+    return os.environ.get(SWITCH, "on").strip().lower() not in OFF
+
+
+def file_md5(path: Path) -> str:
+    """The md5 DVC 3 records for a file: that of its bytes."""
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class DVCDataset(AbstractDataset[Any, Any]):
@@ -155,9 +164,9 @@ class DVCDataset(AbstractDataset[Any, Any]):
                 "cannot be saved: history is read-only. Remove `rev` to write the "
                 "workspace file."
             )
-        tracked = dvc_enabled()
-        root = self.repository_root() if tracked else None
-        if tracked:
+        root = None  # no DVC repository: the file is written as it is
+        if dvc_enabled():
+            root = self.repository_root()
             require_dvc(self._path)
         target = self._path.resolve()
         if root is not None:
@@ -272,12 +281,11 @@ class DVCDataset(AbstractDataset[Any, Any]):
     def _commit(self, root: Path, target: Path, temporary: Path) -> None:
         """Cache the new file and its ``.dvc`` record, then rename both into place."""
         from dvc.repo import Repo
-        from dvc_data.hashfile.hash import file_md5
 
         with Repo(str(root), _wait_for_lock=True) as repo:
             self._refuse_stage_output(repo, target)
             cache = repo.cache.local
-            md5 = file_md5(str(temporary), cache.fs)
+            md5 = file_md5(temporary)
             size = temporary.stat().st_size
             record = target.with_name(target.name + ".dvc")
             with repo.lock:

@@ -51,27 +51,33 @@ def slim(environment: Path) -> tuple[int, int]:
     """Delete the unneeded files; return (files removed, bytes freed)."""
     removed = freed = 0
     for site in sorted(Path(environment).glob("lib/python*/site-packages")):
-        for pattern in UNUSED:
-            for path in site.glob(pattern):
-                files = [path] if path.is_file() else list(path.rglob("*"))
-                files = [f for f in files if f.is_file()]
-                removed += len(files)
-                freed += sum(f.stat().st_size for f in files)
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        doomed = [path for pattern in UNUSED for path in site.glob(pattern)]
         for path in sorted(site.rglob("*"), key=lambda p: len(p.parts)):
-            relative = path.relative_to(site).parts
-            if not path.exists() or KEEP_UNDER.intersection(relative[:-1]):
+            if KEEP_UNDER.intersection(path.relative_to(site).parts[:-1]):
                 continue
-            if path.is_dir() and path.name in FOLDERS:
-                files = [f for f in path.rglob("*") if f.is_file()]
-                removed += len(files)
-                freed += sum(f.stat().st_size for f in files)
-                shutil.rmtree(path)
-            elif path.is_file() and path.suffix in SUFFIXES:
-                removed += 1
-                freed += path.stat().st_size
-                path.unlink()
+            if (path.is_dir() and path.name in FOLDERS) or (
+                path.is_file() and path.suffix in SUFFIXES
+            ):
+                doomed.append(path)
+        for path in doomed:
+            files, size = _remove(path)
+            removed += files
+            freed += size
     return removed, freed
+
+
+def _remove(path: Path) -> tuple[int, int]:
+    """Delete a file or a folder (if still there); return (files, bytes)."""
+    if not path.exists():  # inside a folder removed before it
+        return 0, 0
+    if path.is_file():
+        size = path.stat().st_size
+        path.unlink()
+        return 1, size
+    files = [f for f in path.rglob("*") if f.is_file()]
+    size = sum(f.stat().st_size for f in files)
+    shutil.rmtree(path)
+    return len(files), size
 
 
 def main(argv: list[str]) -> int:

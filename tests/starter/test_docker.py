@@ -34,8 +34,9 @@ import pandas as pd
 import pytest
 
 from tests.docker.context import build_context
-from tests.docker.dockerfile import created_folders, env_values, local_copies, parse
-from tests.starter.envs import REPO, create_env, new_project, uv
+from tests.docker.dockerfile import created_folders, parse
+from tests.docker.rehearsal import copy_context, project_wheel, runtime_folder
+from tests.starter.envs import REPO, create_env, new_project
 
 pytestmark = pytest.mark.integration
 
@@ -198,20 +199,11 @@ def test_build_context_holds_nothing_secret_or_local(project, tmp_path):
 
 def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tmp_path):
     # -- the build stage: the project's wheel, from the build context only --
-    context = tmp_path / "context"
-    for relative in build_context(project):
-        target = context / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(project / relative, target)
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [uv(), "build", "--wheel", "--out-dir", str(dist), str(context)],
-        check=True,
-        capture_output=True,
-    )
-    (project_wheel,) = dist.glob("churn_model-*.whl")
+    context = copy_context(project, tmp_path / "context")
+    project_whl = project_wheel(context, tmp_path / "dist")
+    assert project_whl.name.startswith("churn_model-")
     # -- the runtime stage: the wheels alone (kedro-mlops without extras) --
-    runtime = create_env(tmp_path / "opt-venv", str(project_wheel), str(wheel))
+    runtime = create_env(tmp_path / "opt-venv", str(project_whl), str(wheel))
     python = str(runtime.bin / "python")
     subprocess.run(
         [python, "-m", "kedro_mlops.docker.slim", str(runtime.root)], check=True
@@ -229,36 +221,21 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
         check=True,
     )
     assert absent.stdout.strip() == "[]"
-    # ...then the runtime stage's own COPY lines and ENV, in an empty folder
-    stages = {s.name: s for s in parse(project / "Dockerfile")}
+    # ...then the runtime stage's own COPY, mkdir and ENV lines, in an empty folder
     app = tmp_path / "app"
-    app.mkdir()
-    for source, destination in local_copies(stages["runtime"]):
-        origin, target = context / source, app / destination
-        if origin.is_dir():
-            shutil.copytree(origin, target)
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, target / origin.name)
+    image_env = runtime_folder(project / "Dockerfile", context, app)
     copied = sorted(
         p.relative_to(app).as_posix() for p in app.rglob("*") if p.is_file()
     )
     assert copied == [
         f for f in build_context(project) if f.startswith("conf/base/")
     ] + ["pyproject.toml"]
-    folders = created_folders(stages["runtime"])
-    assert {"data", "conf/local", "src"} <= set(folders)
-    for folder in folders:
-        (app / folder).mkdir(parents=True, exist_ok=True)
+    stage = next(s for s in parse(project / "Dockerfile") if s.name == "runtime")
+    assert {"data", "conf/local", "src"} <= set(created_folders(stage))
     volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
     volume.mkdir()
     for name in ("customers.csv", "batch_production.csv"):
         shutil.copy2(project / "data/01_raw" / name, volume / name)
-    image_env = {
-        k: v
-        for k, v in env_values(stages["runtime"]).items()
-        if k not in ("PATH", "VIRTUAL_ENV")
-    }
     assert image_env["KEDRO_MLOPS_DVC"] == "off"
     store = tmp_path / "tracking" / "mlflow.db"
     store.parent.mkdir()

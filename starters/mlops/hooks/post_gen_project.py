@@ -5,7 +5,7 @@ The Dockerfile, .dockerignore and conf/base/mlflow.yml come from kedro-mlops'
 templates, the very files `kedro mlops init` writes into other projects.
 
 Runs in the generated project's folder, with the Python that runs `kedro new`
-(which has DVC, a kedro-mlops dependency). Inside an existing git repository the
+(which needs DVC: kedro-mlops' `tools` extra). Inside an existing git repository the
 project does not get a repository of its own: DVC is initialised in
 subdirectory mode and only the project's files are committed. When that
 repository ignores the project's folder, it cannot track it, so the project
@@ -72,12 +72,12 @@ def write_shared_files(package_name: str) -> None:
 
 def main() -> None:
     project = Path.cwd()
-    write_shared_files("{{ cookiecutter.python_package }}")
     if importlib.util.find_spec("dvc") is None:
         sys.exit(
             "kedro-mlops: the project versions its data with DVC, which is not "
             "installed: `pip install 'kedro-mlops[tools]'`, then run kedro new again."
         )
+    write_shared_files("{{ cookiecutter.python_package }}")
     nested = inside_tracked_folder_of_a_repository()
     if not nested:
         run("git", "init", "-q", "-b", "main")
