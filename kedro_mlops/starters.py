@@ -55,8 +55,7 @@ def restore_sample_data(project: Path) -> list[Path]:
         name = record.name[: -len(".dvc")]
         parsed = parse_record(record.read_text())
         source = shipped / name
-        md5 = file_md5(source)
-        if parsed is None or not source.is_file() or parsed[0] != md5:
+        if parsed is None or not source.is_file() or parsed[0] != file_md5(source):
             raise RuntimeError(
                 f"{record} does not name the starter's {name}: get the data from "
                 "your DVC remote (`dvc remote add -d ...`, then `dvc pull`)."

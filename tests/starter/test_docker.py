@@ -171,6 +171,29 @@ def test_kedro_docker_build_command_line(installed, project, tmp_path):
     assert "KEDRO_UID" in runtime_args and "KEDRO_GID" in runtime_args
 
 
+def test_ci_restores_the_sample_data_the_dvc_records_name(installed, project, tmp_path):
+    # given a clone without the DVC-tracked raw files and without a DVC remote
+    clone = Path(shutil.copytree(project, tmp_path / project.name, symlinks=True))
+    raw = sorted((clone / "data/01_raw").glob("*.csv"))
+    for path in raw:
+        path.unlink()
+    # when the workflow's step restores them
+    restore = ["python", "-m", "kedro_mlops.starters", "restore-sample-data"]
+    result = installed.run(*restore, cwd=clone)
+    # then the bytes are those the records name: DVC sees nothing to do
+    assert f"restored {len(raw)} raw data file(s)" in result.stdout
+    assert [p.name for p in raw] == sorted(
+        p.name for p in (clone / "data/01_raw").glob("*.csv")
+    )
+    assert "up to date" in installed.run("dvc", "status", cwd=clone).stdout
+    # and a record naming other data is refused, not overwritten
+    record = clone / "data/01_raw/customers.csv.dvc"
+    record.write_text(record.read_text().replace("md5: ", "md5: 0", 1))
+    refused = installed.run(*restore, cwd=clone, check=False)
+    assert refused.returncode != 0
+    assert "does not name the starter's customers.csv" in refused.stderr
+
+
 def test_build_context_holds_nothing_secret_or_local(project, tmp_path):
     # given everything a working copy accumulates (in a copy of the project)
     project = Path(shutil.copytree(project, tmp_path / project.name, symlinks=True))
