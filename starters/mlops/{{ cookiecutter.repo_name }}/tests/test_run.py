@@ -7,13 +7,21 @@ from kedro.runner import SequentialRunner
 from {{ cookiecutter.python_package }}.pipelines import evaluate, feature, infer, ingest, train
 
 
+def parameter_datasets(params, prefix="params:"):
+    """``params:<key>`` for every key, nested ones too, as a Kedro session adds them."""
+    for key, value in params.items():
+        yield f"{prefix}{key}", MemoryDataset(value)
+        if isinstance(value, dict):
+            yield from parameter_datasets(value, f"{prefix}{key}.")
+
+
 def test_training_then_inference_on_a_slice(raw_slice, batch_slice, params):
     # given an in-memory catalog with a slice of the raw data and the real parameters
     catalog = DataCatalog(
         datasets={
             "raw_customers": MemoryDataset(raw_slice),
             "scoring_batch": MemoryDataset(batch_slice),
-            **{f"params:{key}": MemoryDataset(value) for key, value in params.items()},
+            **dict(parameter_datasets(params)),
         }
     )
     training = (

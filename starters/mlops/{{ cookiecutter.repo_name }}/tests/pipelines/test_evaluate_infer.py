@@ -18,7 +18,7 @@ def test_perfect_predictions_score_one(schema):
             "churned_prediction": [1, 0, 1, 0],
         }
     )
-    metrics = evaluate_model(test, predictions, schema)
+    metrics = evaluate_model(test, predictions, schema["target"])
     assert metrics["accuracy"] == metrics["roc_auc"] == metrics["f1"] == 1.0
     assert metrics["baseline_accuracy"] == 0.5
     assert format_for_tracking(metrics)["f1"] == {"value": 1.0, "step": 0}
@@ -29,7 +29,7 @@ def test_roc_plot_is_a_figure(schema, params):
     predictions = pd.DataFrame(
         {"churned_probability": [0.7, 0.2], "churned_prediction": [1, 0]}
     )
-    figure = plot_roc_curve(test, predictions, schema, params["evaluate"])
+    figure = plot_roc_curve(test, predictions, schema["target"], params["evaluate"])
     assert figure.axes[0].get_title().startswith("ROC curve")
 
 

@@ -36,7 +36,7 @@ def test_unseen_category_is_encoded_not_rejected(train, schema, params):
 def test_trained_model_ranks_better_than_chance(train, schema, params):
     preprocessor = fit_preprocessor(train, schema, params["feature"])
     model_input = build_model_input(train, preprocessor, schema)
-    model = train_model(model_input, schema, params["train"])
+    model = train_model(model_input, schema["target"], params["train"])
     probability = model.predict_proba(model_input.drop(columns=["churned"]))[:, 1]
     positives = probability[model_input["churned"] == 1].mean()
     negatives = probability[model_input["churned"] == 0].mean()

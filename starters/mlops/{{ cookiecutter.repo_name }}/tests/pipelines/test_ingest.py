@@ -53,7 +53,7 @@ def test_missing_target_is_an_error(raw_slice, schema):
 
 def test_split_is_stratified_and_disjoint(raw_slice, schema, params):
     train, test = split_data(
-        validate_raw_data(raw_slice, schema), schema, params["ingest"]
+        validate_raw_data(raw_slice, schema), schema["target"], params["ingest"]
     )
     assert len(test) == pytest.approx(0.2 * len(raw_slice), abs=1)
     assert not set(train["customer_id"]) & set(test["customer_id"])

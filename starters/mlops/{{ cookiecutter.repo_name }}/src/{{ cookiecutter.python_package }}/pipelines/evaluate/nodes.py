@@ -13,21 +13,22 @@ import pandas as pd  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 
-def _truth(test: pd.DataFrame, schema: dict[str, Any]) -> pd.Series:
-    target = schema["target"]
+def _truth(test: pd.DataFrame, target: dict[str, Any]) -> pd.Series:
     return (test[target["column"]].astype(str) == str(target["positive_class"])).astype(
         int
     )
 
 
 def evaluate_model(
-    test: pd.DataFrame, predictions: pd.DataFrame, schema: dict[str, Any]
+    test: pd.DataFrame, predictions: pd.DataFrame, target: dict[str, Any]
 ) -> dict[str, float]:
-    """Classification metrics, with a majority-class baseline to compare with."""
-    target = schema["target"]["column"]
-    truth = _truth(test, schema)
-    probability = predictions[f"{target}_probability"]
-    decision = predictions[f"{target}_prediction"]
+    """Classification metrics, with a majority-class baseline to compare with.
+
+    ``target`` is the schema's ``target`` entry: its column and positive class.
+    """
+    truth = _truth(test, target)
+    probability = predictions[f"{target['column']}_probability"]
+    decision = predictions[f"{target['column']}_prediction"]
     majority = int(truth.mean() >= 0.5)
     return {
         "accuracy": float(skm.accuracy_score(truth, decision)),
@@ -49,18 +50,18 @@ def format_for_tracking(metrics: dict[str, float]) -> dict[str, dict[str, float]
 def plot_confusion_matrix(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
-    schema: dict[str, Any],
+    target: dict[str, Any],
     params: dict[str, Any],
 ) -> plt.Figure:
-    target = schema["target"]["column"]
+    column = target["column"]
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.ConfusionMatrixDisplay.from_predictions(
-        _truth(test, schema),
-        predictions[f"{target}_prediction"],
+        _truth(test, target),
+        predictions[f"{column}_prediction"],
         ax=axes,
         colorbar=False,
     )
-    axes.set_title(f"Confusion matrix: {target} (test set)")
+    axes.set_title(f"Confusion matrix: {column} (test set)")
     figure.tight_layout()
     return figure
 
@@ -68,16 +69,16 @@ def plot_confusion_matrix(
 def plot_roc_curve(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
-    schema: dict[str, Any],
+    target: dict[str, Any],
     params: dict[str, Any],
 ) -> plt.Figure:
-    target = schema["target"]["column"]
+    column = target["column"]
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.RocCurveDisplay.from_predictions(
-        _truth(test, schema), predictions[f"{target}_probability"], ax=axes
+        _truth(test, target), predictions[f"{column}_probability"], ax=axes
     )
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-    axes.set_title(f"ROC curve: {target} (test set)")
+    axes.set_title(f"ROC curve: {column} (test set)")
     axes.legend(loc="lower right")
     figure.tight_layout()
     return figure

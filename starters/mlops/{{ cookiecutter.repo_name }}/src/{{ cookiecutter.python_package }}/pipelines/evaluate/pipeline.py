@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 evaluate_model,
-                inputs=["test_set", "test_predictions", "params:schema"],
+                inputs=["test_set", "test_predictions", "params:schema.target"],
                 outputs="metrics",
                 name="evaluate_model",
             ),
@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "test_set",
                     "test_predictions",
-                    "params:schema",
+                    "params:schema.target",
                     "params:evaluate",
                 ],
                 outputs="confusion_matrix_plot",
@@ -53,7 +53,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "test_set",
                     "test_predictions",
-                    "params:schema",
+                    "params:schema.target",
                     "params:evaluate",
                 ],
                 outputs="roc_curve_plot",

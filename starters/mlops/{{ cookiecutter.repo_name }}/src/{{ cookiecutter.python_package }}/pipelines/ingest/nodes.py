@@ -178,14 +178,14 @@ def validate_raw_data(raw: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame
 
 
 def split_data(
-    data: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
+    data: pd.DataFrame, target: dict[str, Any], params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split into train and test sets, stratified on the target."""
+    """Split into train and test sets, stratified on the target column."""
     train, test = train_test_split(
         data,
         test_size=params["test_size"],
         random_state=params["random_state"],
-        stratify=data[schema["target"]["column"]],
+        stratify=data[target["column"]],
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
 

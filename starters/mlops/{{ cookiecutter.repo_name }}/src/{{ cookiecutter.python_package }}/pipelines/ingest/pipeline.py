@@ -14,7 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 split_data,
-                inputs=["validated_customers", "params:schema", "params:ingest"],
+                inputs=["validated_customers", "params:schema.target", "params:ingest"],
                 outputs=["train_set", "test_set"],
                 name="split_train_test",
             ),

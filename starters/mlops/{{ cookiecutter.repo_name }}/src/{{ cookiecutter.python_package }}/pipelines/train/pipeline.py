@@ -8,7 +8,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 train_model,
-                inputs=["model_input", "params:schema", "params:train"],
+                inputs=["model_input", "params:schema.target", "params:train"],
                 outputs="model",
                 name="train_model",
             )
