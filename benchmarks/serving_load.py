@@ -12,11 +12,13 @@ has the champion's input signature.
 Each model is served by ``mlflow models serve --env-manager local`` (uvicorn,
 one worker, ``OMP_NUM_THREADS=1``); both servers start once and stay up, the
 one not under load idle. A second process (this script with ``--client``) drives it with
-8 keep-alive HTTP clients for 30 s, after a short warm-up, posting rows of the
+8 keep-alive HTTP clients, after a short warm-up, posting rows of the
 production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
-100 rows. Runs are interleaved: plain then bundled for 1 row, bundled then plain
-for 100 rows. The client shares the machine's cores with the server, the same
-way for both models. Before the load, the 100-row predictions of both servers
+100 rows. Each model gets 30 s of load per payload, in 3 windows of 10 s
+interleaved with the other model's (plain, bundled, bundled, plain, plain,
+bundled), so that a slow spell of the machine weighs on both alike; the figures
+add the windows up. The client shares the machine's cores with the server, the
+same way for both models. Before the load, the 100-row predictions of both servers
 must agree (probabilities within 1e-9). The server's log lines are counted
 during the load: uvicorn writes one access line per request, and the bundled
 model is supposed to add no per-request Kedro logging to it.
@@ -24,8 +26,8 @@ model is supposed to add no per-request Kedro logging to it.
 Target: the bundled model serves at least 0.9x the requests per second of the
 plain one, for both payload sizes, with no errors.
 
-Usage: python benchmarks/serving_load.py [--duration 30] [--clients 8]
-           [--project PATH --python PATH]
+Usage: python benchmarks/serving_load.py [--duration 10] [--rounds 3]
+           [--clients 8] [--project PATH --python PATH]
 (``--project``: an already-trained starter project; ``--python``: the python of
 the environment it runs in. Both skip building the wheel and the project.)
 """
@@ -384,6 +386,8 @@ def client_main(url: str, payload: Path, clients: int, duration: float) -> None:
         "errors": errors,
         # every request this process sent, for the server's log lines per request
         "sent": len(latencies) + errors + WARMUP * clients,
+        "elapsed": elapsed,
+        "latencies": latencies,
         "rps": len(latencies) / elapsed,
         "p50_ms": median(latencies) * 1000 if latencies else 0.0,
         "p99_ms": p99 * 1000,
@@ -417,15 +421,39 @@ def load(server: Server, body: Path, clients: int, duration: float) -> dict:
         raise RuntimeError(f"the load client failed:\n{result.stderr[-4000:]}")
     time.sleep(0.5)  # the last access lines
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    summary["log_lines_per_request"] = (server.log_lines() - before) / summary["sent"]
+    summary["log_lines"] = server.log_lines() - before
     return summary
+
+
+def combined(windows: list[dict]) -> dict:
+    """One model's load windows for one payload, added up."""
+    latencies = sorted(x for w in windows for x in w["latencies"])
+    sent = sum(w["sent"] for w in windows)
+    return {
+        "ok": len(latencies),
+        "errors": sum(w["errors"] for w in windows),
+        "rps": len(latencies) / sum(w["elapsed"] for w in windows),
+        "p50_ms": median(latencies) * 1000 if latencies else 0.0,
+        "p99_ms": statistics.quantiles(latencies, n=100)[98] * 1000
+        if len(latencies) > 1
+        else 0.0,
+        "log_lines_per_request": sum(w["log_lines"] for w in windows) / sent,
+        "window_rps": [w["rps"] for w in windows],
+        "first_error": next(
+            (w["first_error"] for w in windows if w["first_error"]), None
+        ),
+    }
 
 
 # ---- the benchmark -----------------------------------------------------------
 
 
 def main(
-    duration: float, clients: int, project: Path | None, python: Path | None
+    duration: float,
+    rounds: int,
+    clients: int,
+    project: Path | None,
+    python: Path | None,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -440,7 +468,7 @@ def main(
             bodies[size].write_bytes(body)
         print(f"bundled model: {CHAMPION}; plain baseline: {plain_uri}")
 
-        results: dict[tuple[str, int], dict] = {}
+        windows: dict[tuple[str, int], list[dict]] = {}
         with contextlib.ExitStack() as stack:
             servers = {
                 name: stack.enter_context(serving(name, uri, env, project, work))
@@ -450,14 +478,23 @@ def main(
                 servers["bundled"], servers["plain"], bodies[100].read_bytes()
             )
             print("the 100-row predictions of both servers agree")
-            order = [(1, "plain"), (1, "bundled"), (100, "bundled"), (100, "plain")]
-            for size, name in order:
-                print(f"load: {name}, {size} row(s), {clients} clients, {duration} s")
-                results[name, size] = load(
-                    servers[name], bodies[size], clients, duration
+            for round_ in range(rounds):
+                # plain first in even rounds, bundled first in odd ones
+                names = (
+                    ("plain", "bundled") if round_ % 2 == 0 else ("bundled", "plain")
                 )
+                for size in SIZES:
+                    for name in names:
+                        print(
+                            f"round {round_ + 1}/{rounds}: {name}, {size} row(s), "
+                            f"{clients} clients, {duration:g} s"
+                        )
+                        windows.setdefault((name, size), []).append(
+                            load(servers[name], bodies[size], clients, duration)
+                        )
 
-    report(results, duration, clients)
+    results = {key: combined(value) for key, value in windows.items()}
+    report(results, duration * rounds, clients)
 
 
 def report(results: dict[tuple[str, int], dict], duration: float, clients: int) -> None:
@@ -466,7 +503,8 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
     print()
     print(
         f"mlflow models serve (1 uvicorn worker, OMP_NUM_THREADS=1), {clients} "
-        f"keep-alive clients for {duration:g} s each; CPUs: {cpus} ({usable} usable)"
+        f"keep-alive clients, {duration:g} s per model and payload; "
+        f"CPUs: {cpus} ({usable} usable)"
     )
     header = (
         f"  {'rows':>4}  {'model':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
@@ -483,9 +521,17 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
             )
         ratio = results["bundled", size]["rps"] / results["plain", size]["rps"]
         verdict = "met" if ratio >= 0.9 else "NOT met"
+        per_window = ", ".join(
+            f"{b / p:.2f}"
+            for b, p in zip(
+                results["bundled", size]["window_rps"],
+                results["plain", size]["window_rps"],
+                strict=True,
+            )
+        )
         print(
             f"        bundled/plain req/s: {ratio:.3f}x "
-            f"(target: bundled >= 0.9x plain; {verdict})"
+            f"(target: bundled >= 0.9x plain; {verdict}); per round: {per_window}"
         )
     for (name, size), r in results.items():
         if r["errors"]:
@@ -498,7 +544,12 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per load window"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="load windows per model and payload"
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--project", type=Path, help="an already-trained project")
     parser.add_argument("--python", type=Path, help="the python of its environment")
@@ -513,6 +564,7 @@ if __name__ == "__main__":
     else:
         main(
             args.duration,
+            args.rounds,
             args.clients,
             args.project.resolve() if args.project else None,
             args.python.absolute() if args.python else None,

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.python_package }}.pipelines.ingest.nodes import (
@@ -9,10 +10,21 @@ from {{ cookiecutter.python_package }}.pipelines.ingest.nodes import (
 )
 
 
-def test_valid_table_passes_with_schema_dtypes(raw_slice, schema):
+def test_valid_table_passes_unchanged(raw_slice, schema):
     checked = validate_raw_data(raw_slice, schema)
-    assert len(checked) == len(raw_slice)
+    pd.testing.assert_frame_equal(checked, raw_slice)
+
+
+def test_numbers_as_text_become_floats_and_categories_text(raw_slice, schema):
+    # given a numeric column read as text and a categorical one as Python objects
+    raw = raw_slice.astype({"age": object, "region": object})
+    raw.loc[3, "age"] = "42"
+    # then both come back with the dtypes the preprocessor was fitted on
+    checked = validate_raw_data(raw, schema)
     assert checked["age"].dtype == np.float64
+    assert checked.loc[3, "age"] == 42.0
+    assert isinstance(checked["region"].dtype, pd.StringDtype)
+    assert checked["region"].equals(raw_slice["region"])
 
 
 def test_missing_column_is_named(raw_slice, schema):

@@ -7,6 +7,7 @@ and the categorical columns with their allowed values.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 MAX_ROWS_SHOWN = 5
+
+logger = logging.getLogger(__name__)
 
 
 class SchemaError(ValueError):
@@ -44,13 +47,16 @@ def validate_table(
     require_target: bool,
     strict_categories: bool = True,
 ) -> pd.DataFrame:
-    """Check ``data`` against ``schema`` and return it with schema dtypes.
+    """Check ``data`` against ``schema``; return it with numbers written as text
+    converted to floats and categories that are not text converted to text.
 
     Numeric columns must hold numbers within their range, categorical columns
-    the listed values (unless ``strict_categories`` is false), the id column
-    must be present, unique and complete, and, when ``require_target``, the
-    target column must be complete with two classes. Missing feature values are
-    allowed.
+    the listed values, the id column must be present, unique and complete, and,
+    when ``require_target``, the target column must be complete with two
+    classes. Missing feature values are allowed. With ``strict_categories``
+    false, values outside a categorical column's list are allowed and logged as
+    a warning (scoring: the preprocessor encodes them like its rarest
+    categories, see ``fit_preprocessor``).
 
     Raises:
         SchemaError: listing every problem with its column and rows.
@@ -62,21 +68,10 @@ def validate_table(
     missing = {c for c in required if c not in data.columns}
     problems = [f"column '{c}' is missing" for c in required if c in missing]
 
-    # Columns are checked and converted as NumPy arrays, and the frame is built
-    # once: the same node validates every request when the model is served.
-    converted: dict[str, Any] = {}
     if schema["id_column"] not in missing:
         problems += _check_id(data[schema["id_column"]])
-    for column, bounds in schema["numeric"].items():
-        if column not in missing:
-            converted[column], found = _check_numeric(data[column], bounds)
-            problems += found
-    for column, allowed in schema["categorical"].items():
-        if column not in missing:
-            converted[column], found = _check_categorical(
-                data[column], allowed, strict_categories
-            )
-            problems += found
+    converted, unseen, found = _check_features(data, schema, missing, strict_categories)
+    problems += found
     if require_target and target not in missing:
         problems += _check_target(data[target], schema["target"]["positive_class"])
 
@@ -86,10 +81,34 @@ def validate_table(
             "The data does not match the schema (conf/base/parameters.yml, key 'schema'):\n"
             f"{listing}\nFix the data, or update the schema if the change is intended."
         )
-    return pd.DataFrame(
-        {c: converted[c] if c in converted else data[c] for c in data.columns},
-        index=data.index,
-    )
+    for column, values in unseen.items():
+        if values:
+            logger.warning("Column '%s' has unseen categories %s", column, values)
+    return data.assign(**converted) if converted else data
+
+
+def _check_features(
+    data: pd.DataFrame, schema: dict[str, Any], missing: set[str], strict: bool
+) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
+    """The feature columns' converted values (only of those that need it), their
+    values outside the listed categories, and the problems found."""
+    # Columns are checked as NumPy arrays and only converted when their values
+    # need it: the same node validates every request when the model is served.
+    converted: dict[str, Any] = {}
+    unseen: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for column, bounds in schema["numeric"].items():
+        if column not in missing:
+            converted[column], found = _check_numeric(data[column], bounds)
+            problems += found
+    for column, allowed in schema["categorical"].items():
+        if column not in missing:
+            converted[column], unseen[column], problem = _check_categorical(
+                data[column], allowed
+            )
+            if strict and problem:
+                problems.append(problem)
+    return {c: v for c, v in converted.items() if v is not None}, unseen, problems
 
 
 def _check_id(ids: pd.Series) -> list[str]:
@@ -108,20 +127,23 @@ def _check_id(ids: pd.Series) -> list[str]:
 
 def _check_numeric(
     raw: pd.Series, bounds: dict[str, float]
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray | None, list[str]]:
+    """Problems of a numeric column, and its values as floats if they were text
+    (``None`` when the column is numeric already)."""
     column = raw.name
     if pd.api.types.is_bool_dtype(raw):
-        return raw.to_numpy(), [f"column '{column}' must be numeric but holds booleans"]
+        return None, [f"column '{column}' must be numeric but holds booleans"]
     if pd.api.types.is_numeric_dtype(raw):
+        converted = None
         values = raw.to_numpy(dtype="float64", na_value=np.nan)
     else:
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(
+        values = converted = pd.to_numeric(raw, errors="coerce").to_numpy(
             dtype="float64", na_value=np.nan
         )
         not_numeric = raw.notna().to_numpy() & np.isnan(values)
         if not_numeric.any():
             mask = pd.Series(not_numeric, index=raw.index)
-            return raw.to_numpy(), [
+            return None, [
                 f"column '{column}' must be numeric but has non-numeric values "
                 f"({_examples(raw[mask])}) in {_rows(mask)}"
             ]
@@ -135,26 +157,34 @@ def _check_numeric(
             f"column '{column}' has values outside [{low}, {high}] "
             f"({_examples(raw[mask])}) in {_rows(mask)}"
         )
-    return values, problems
+    return converted, problems
 
 
 def _check_categorical(
-    raw: pd.Series, allowed: list[Any], strict: bool
-) -> tuple[pd.Series, list[str]]:
+    raw: pd.Series, allowed: list[Any]
+) -> tuple[pd.Series | None, list[str], str | None]:
+    """A categorical column as text (``None`` when it is text already), its
+    distinct values outside ``allowed`` (compared as text), and the problem they
+    are when categories are strict."""
+    allowed_text = {str(a) for a in allowed}
     values = raw.to_numpy(dtype=object)
-    present = ~pd.isna(values)
-    text = values.astype(str)
-    unknown = present & ~np.isin(text, [str(a) for a in allowed])
-    as_text = text.astype(object)
-    as_text[~present] = np.nan
-    problems = []
-    if strict and unknown.any():
-        mask = pd.Series(unknown, index=raw.index)
-        problems.append(
-            f"column '{raw.name}' has values outside {list(allowed)} "
-            f"({_examples(raw[mask])}) in {_rows(mask)}"
-        )
-    return pd.Series(as_text, index=raw.index, name=raw.name, dtype=object), problems
+    outside = np.array(
+        [
+            present and str(v) not in allowed_text
+            for v, present in zip(values, pd.notna(values))
+        ],
+        dtype=bool,
+    )
+    # Numbers or mixed values are compared, and encoded, as the text they read as.
+    as_text = None if isinstance(raw.dtype, pd.StringDtype) else raw.astype("str")
+    if not outside.any():
+        return as_text, [], None
+    mask = pd.Series(outside, index=raw.index)
+    problem = (
+        f"column '{raw.name}' has values outside {list(allowed)} "
+        f"({_examples(raw[mask])}) in {_rows(mask)}"
+    )
+    return as_text, sorted(set(raw[mask].astype(str))), problem
 
 
 def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:
