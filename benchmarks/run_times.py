@@ -84,15 +84,19 @@ def main(runs: int) -> None:
     print(f"  first training run (new store)    {first:6.2f}")
     print(f"  second training run               {second:6.2f}")
     print(f"  inference run (champion)          {inference:6.2f}")
+
+    def each(values: list[float]) -> str:
+        return " ".join(f"{v:.2f}" for v in values)
+
     t, u = median(tracked), median(untracked)
     print(f"Training with vs without tracking, median of {runs} interleaved runs")
-    print(f"  tracking disabled                 {u:6.2f}")
-    print(f"  tracking enabled                  {t:6.2f}")
+    print(f"  tracking disabled                 {u:6.2f}  ({each(untracked)})")
+    print(f"  tracking enabled                  {t:6.2f}  ({each(tracked)})")
     print(f"  tracking adds {t - u:+.2f} s (ratio {t / u:.3f}; target at most +1 s)")
     t, u = median(runtime_tracked), median(runtime_untracked)
     print(f"The same in the image's runtime environment, median of {runs}")
-    print(f"  tracking disabled                 {u:6.2f}")
-    print(f"  tracking enabled                  {t:6.2f}")
+    print(f"  tracking disabled                 {u:6.2f}  ({each(runtime_untracked)})")
+    print(f"  tracking enabled                  {t:6.2f}  ({each(runtime_tracked)})")
     print(f"  tracking adds {t - u:+.2f} s (ratio {t / u:.3f}; target at most +1 s)")
 
 
