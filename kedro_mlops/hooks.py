@@ -10,8 +10,9 @@ They run around kedro-mlflow's own hooks:
 * ``after_context_created`` runs *first*, so that the ``${mlops.project_path:}``
   resolver exists before kedro-mlflow reads ``mlflow.yml``, and so that a wrong
   ``mlops.yml`` stops the session before any MLflow run is opened; it also
-  spares every run start MLflow's import of IPython when no IPython runs
-  (``kedro_mlops.notebook_probe``);
+  spares runs MLflow's import of IPython when no IPython runs and its scan of
+  every installed distribution when a model's requirements are plainly met
+  (``kedro_mlops.mlflow_probes``);
 * ``after_pipeline_run`` runs *last*, after kedro-mlflow has logged the model
   bundled by ``pipeline_ml_factory`` and closed the run: it writes the run's
   lineage (``kedro_mlops.lineage``), then registers the model and moves the
@@ -40,7 +41,7 @@ class MlopsHooks:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
-        from kedro_mlops import notebook_probe
+        from kedro_mlops import mlflow_probes
         from kedro_mlops.config import load_config
         from kedro_mlops.resolvers import register_resolvers
 
@@ -50,8 +51,8 @@ class MlopsHooks:
         if package_logger.level == logging.NOTSET:
             package_logger.setLevel(logging.INFO)
         register_resolvers(context.project_path)
-        # Before kedro-mlflow starts a run: see kedro_mlops.notebook_probe.
-        notebook_probe.install()
+        # Before kedro-mlflow starts a run: see kedro_mlops.mlflow_probes.
+        mlflow_probes.install()
         self.config = load_config(
             context.config_loader,
             source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
