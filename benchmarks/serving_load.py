@@ -23,6 +23,11 @@ must agree (probabilities within 1e-9). The server's log lines are counted
 during the load: uvicorn writes one access line per request, and the bundled
 model is supposed to add no per-request Kedro logging to it.
 
+Then, with no HTTP and no concurrency, each model's request path in one
+process (MLflow's scoring-server function: parse the JSON, predict, serialise),
+the two alternating request by request: the cost per request that the load
+figures are made of, measured with much less noise.
+
 Target: the bundled model serves at least 0.9x the requests per second of the
 plain one, for both payload sizes, with no errors.
 
@@ -123,6 +128,59 @@ with mlflow.start_run(run_name="plain_sklearn_pyfunc"):
     )
 print(info.model_uri)
 """
+
+
+# Run with the environment's python in the project: each model's request path
+# without HTTP or concurrency (MLflow's scoring-server function that parses the
+# JSON, predicts and serialises), the two models alternating request by
+# request, so that a slow spell of the machine weighs on both alike. Prints the
+# median milliseconds per request as JSON.
+IN_PROCESS = """
+import json, statistics, sys, time
+import mlflow
+from mlflow.pyfunc import scoring_server
+
+champion_uri, plain_uri, requests, *payloads = sys.argv[1:]
+models = {"bundled": mlflow.pyfunc.load_model(champion_uri),
+          "plain": mlflow.pyfunc.load_model(plain_uri)}
+schemas = {name: model.metadata.get_input_schema() for name, model in models.items()}
+medians = {}
+for path in payloads:
+    body = open(path).read()
+    times = {name: [] for name in models}
+    for i in range(int(requests) + 50):
+        for name, model in models.items():
+            start = time.perf_counter()
+            scoring_server.invocations(body, "application/json", model, schemas[name])
+            if i >= 50:  # after a warm-up
+                times[name].append(time.perf_counter() - start)
+    medians[path] = {name: statistics.median(t) * 1000 for name, t in times.items()}
+print(json.dumps(medians))
+"""
+
+
+def in_process(env: Env, project: Path, plain_uri: str, bodies: dict[int, Path]):
+    """Median ms per request of each model, in one process, alternating."""
+    result = subprocess.run(
+        [
+            str(env.bin / "python"),
+            "-c",
+            IN_PROCESS,
+            CHAMPION,
+            plain_uri,
+            "1000",
+            *(str(bodies[size]) for size in SIZES),
+        ],
+        cwd=project,
+        env=server_environ(env, project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the in-process run failed:\n{result.stderr[-4000:]}")
+    medians = json.loads(result.stdout.strip().splitlines()[-1])
+    return {size: medians[str(bodies[size])] for size in SIZES}
 
 
 def server_environ(env: Env, project: Path) -> dict[str, str]:
@@ -493,8 +551,18 @@ def main(
                             load(servers[name], bodies[size], clients, duration)
                         )
 
+        print("in-process: 1000 requests per model and payload, alternating")
+        requests = in_process(env, project, plain_uri, bodies)
+
     results = {key: combined(value) for key, value in windows.items()}
     report(results, duration * rounds, clients)
+    print("In-process request path (JSON in, predict, JSON out; no HTTP, one thread)")
+    for size in SIZES:
+        bundled, plain = requests[size]["bundled"], requests[size]["plain"]
+        print(
+            f"  {size:>4} row(s): bundled {bundled:.2f} ms, plain {plain:.2f} ms "
+            f"per request; plain/bundled time {plain / bundled:.3f}x"
+        )
 
 
 def report(results: dict[tuple[str, int], dict], duration: float, clients: int) -> None:
