@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import time
@@ -21,6 +22,7 @@ from tests.starter.envs import (  # noqa: E402
 __all__ = [
     "Env",
     "build_wheel",
+    "cpu_timed",
     "create_env",
     "median",
     "new_project",
@@ -35,6 +37,18 @@ def timed(env: Env, *args: str, cwd: Path) -> float:
     start = time.perf_counter()
     env.run(*args, cwd=cwd)
     return time.perf_counter() - start
+
+
+def cpu_timed(env: Env, *args: str, cwd: Path, **kwargs) -> tuple[float, float]:
+    """Wall and CPU (user + system, the command and its children) seconds of one
+    command: CPU time is less disturbed than wall time by a busy machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    env.run(*args, cwd=cwd, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def median(values: list[float]) -> float:

@@ -15,13 +15,13 @@ Usage: python benchmarks/cli_startup.py [--runs N]
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import tempfile
 from pathlib import Path
 
 from _common import (
     build_wheel,
+    cpu_timed,
     create_env,
     median,
     new_project,
@@ -29,16 +29,6 @@ from _common import (
     uv,
     with_tools,
 )
-
-
-def cpu_timed(env, *args: str, cwd: Path) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = timed(env, *args, cwd=cwd)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
-
 
 ENTRY_POINT_COST = """
 import sys, time
