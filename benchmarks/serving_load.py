@@ -161,16 +161,24 @@ print(json.dumps(medians))
 
 def in_process(env: Env, project: Path, plain_uri: str, bodies: dict[int, Path]):
     """Median ms per request of each model, in one process, alternating."""
+    last_line = run_script(
+        env,
+        project,
+        "the in-process run",
+        IN_PROCESS,
+        CHAMPION,
+        plain_uri,
+        "1000",
+        *(str(bodies[size]) for size in SIZES),
+    )
+    medians = json.loads(last_line)
+    return {size: medians[str(bodies[size])] for size in SIZES}
+
+
+def run_script(env: Env, project: Path, what: str, script: str, *args: str) -> str:
+    """Run ``script`` with the environment's python in the project; its last line."""
     result = subprocess.run(
-        [
-            str(env.bin / "python"),
-            "-c",
-            IN_PROCESS,
-            CHAMPION,
-            plain_uri,
-            "1000",
-            *(str(bodies[size]) for size in SIZES),
-        ],
+        [str(env.bin / "python"), "-c", script, *args],
         cwd=project,
         env=server_environ(env, project),
         capture_output=True,
@@ -178,9 +186,8 @@ def in_process(env: Env, project: Path, plain_uri: str, bodies: dict[int, Path])
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the in-process run failed:\n{result.stderr[-4000:]}")
-    medians = json.loads(result.stdout.strip().splitlines()[-1])
-    return {size: medians[str(bodies[size])] for size in SIZES}
+        raise RuntimeError(f"{what} failed:\n{result.stderr[-4000:]}")
+    return result.stdout.strip().splitlines()[-1]
 
 
 def server_environ(env: Env, project: Path) -> dict[str, str]:
@@ -213,24 +220,15 @@ def trained_project(work: Path) -> tuple[Env, Path]:
 
 def log_plain_model(env: Env, project: Path) -> str:
     models = project / "data" / "06_models"
-    result = subprocess.run(
-        [
-            str(env.bin / "python"),
-            "-c",
-            LOG_PLAIN_MODEL,
-            str(models / "preprocessor.pkl"),
-            str(models / "model.pkl"),
-            CHAMPION,
-        ],
-        cwd=project,
-        env=server_environ(env, project),
-        capture_output=True,
-        text=True,
-        check=False,
+    return run_script(
+        env,
+        project,
+        "logging the plain model",
+        LOG_PLAIN_MODEL,
+        str(models / "preprocessor.pkl"),
+        str(models / "model.pkl"),
+        CHAMPION,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"logging the plain model failed:\n{result.stderr[-4000:]}")
-    return result.stdout.strip().splitlines()[-1]
 
 
 def payloads(project: Path) -> dict[int, bytes]:
