@@ -95,13 +95,9 @@ def compare(tracked: list[tuple[float, float]], untracked: list[tuple[float, flo
     for kind, label in ((0, "wall"), (1, "CPU")):
         t = [run[kind] for run in tracked]
         u = [run[kind] for run in untracked]
-        each = " ".join
-        print(
-            f"  {label}: tracking disabled {median(u):6.2f}  ({each(f'{v:.2f}' for v in u)})"
-        )
-        print(
-            f"  {label}: tracking enabled  {median(t):6.2f}  ({each(f'{v:.2f}' for v in t)})"
-        )
+        for name, values in (("disabled", u), ("enabled ", t)):
+            each = " ".join(f"{v:.2f}" for v in values)
+            print(f"  {label}: tracking {name} {median(values):6.2f}  ({each})")
         print(
             f"  {label}: tracking adds {median(t) - median(u):+.2f} s "
             f"(ratio {median(t) / median(u):.3f}; target at most +1 s)"

@@ -26,12 +26,14 @@ the check first compares each requirement with the installed version (a
 metadata lookup per requirement) and calls MLflow's check only when one is not
 plainly satisfied, so every warning MLflow would give is still given.
 
-:func:`install` (run by the plugin's ``after_context_created`` hook) wraps them. If a future MLflow
-moves these functions, nothing is wrapped and runs are only slower.
+:func:`install` (run by the plugin's ``after_context_created`` hook) wraps
+them. If a future MLflow moves these functions, nothing is wrapped and runs are
+only slower.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,18 +45,22 @@ def ipython_loaded() -> bool:
     return "IPython" in sys.modules
 
 
+def _standing_in_for(original: Callable, wrapper: Callable) -> Callable:
+    """``wrapper`` in place of ``original``, unless ``original`` is one already."""
+    if getattr(original, _MARK, False):
+        return original
+    functools.update_wrapper(wrapper, original)
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
 def guarded(probe: Callable[[], Any], answer_when_absent: Callable[[], Any]):
     """``probe`` when IPython is loaded, else ``answer_when_absent()``."""
-    if getattr(probe, _MARK, False):
-        return probe
 
     def guarded_probe() -> Any:
         return probe() if ipython_loaded() else answer_when_absent()
 
-    setattr(guarded_probe, _MARK, True)
-    guarded_probe.__wrapped__ = probe  # type: ignore[attr-defined]
-    guarded_probe.__name__ = getattr(probe, "__name__", "guarded_probe")
-    return guarded_probe
+    return _standing_in_for(probe, guarded_probe)
 
 
 def satisfied(requirement: str) -> bool:
@@ -71,22 +77,19 @@ def satisfied(requirement: str) -> bool:
         return False
     if parsed.extras or parsed.marker or parsed.url:
         return False
-    try:
-        installed = version(parsed.name)
-    except PackageNotFoundError:
-        return False
     if parsed.name.lower() == "mlflow":
         import mlflow
 
-        installed = mlflow.__version__  # what MLflow's own check compares
-    return parsed.specifier.contains(installed)
+        return parsed.specifier.contains(mlflow.__version__)  # as MLflow compares
+    try:
+        return parsed.specifier.contains(version(parsed.name))
+    except PackageNotFoundError:
+        return False
 
 
 def requirements_check(check: Callable[[Iterable[str]], Any]):
     """MLflow's mismatch warning, called only when a requirement is not plainly
     satisfied by the installed distributions."""
-    if getattr(check, _MARK, False):
-        return check
 
     def check_when_needed(model_requirements: Iterable[str]) -> Any:
         requirements = list(model_requirements)
@@ -94,10 +97,7 @@ def requirements_check(check: Callable[[Iterable[str]], Any]):
             return None
         return check(requirements)
 
-    setattr(check_when_needed, _MARK, True)
-    check_when_needed.__wrapped__ = check  # type: ignore[attr-defined]
-    check_when_needed.__name__ = getattr(check, "__name__", "check_when_needed")
-    return check_when_needed
+    return _standing_in_for(check, check_when_needed)
 
 
 def install() -> list[str]:
@@ -116,14 +116,13 @@ def install() -> list[str]:
     targets = [
         (jupyter, "is_running_in_ipython_environment", lambda: False),
         (databricks, "is_running_in_ipython_environment", lambda: False),
-        (databricks, "_get_dbutils", no_dbutils),
     ]
+    if hasattr(databricks, "_NoDbutilsError"):
+        targets.append((databricks, "_get_dbutils", no_dbutils))
     guarded_names = []
     for module, name, answer in targets:
         probe = getattr(module, name, None)
-        if probe is None or (
-            name == "_get_dbutils" and not hasattr(databricks, "_NoDbutilsError")
-        ):
+        if probe is None:
             continue
         setattr(module, name, guarded(probe, answer))
         guarded_names.append(f"{module.__name__}.{name}")

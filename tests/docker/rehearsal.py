@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from tests.docker.context import build_context
 from tests.docker.dockerfile import created_folders, env_values, local_copies, parse
-from tests.starter.envs import uv
+from tests.starter.envs import wheel_of
 
 
 def copy_context(project: Path, context: Path) -> Path:
@@ -29,13 +28,7 @@ def copy_context(project: Path, context: Path) -> Path:
 
 def project_wheel(context: Path, dist: Path) -> Path:
     """The build stage: the project's wheel, from the build context only."""
-    subprocess.run(
-        [uv(), "build", "--wheel", "--out-dir", str(dist), str(context)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("*.whl")
-    return wheel
+    return wheel_of(context, dist)
 
 
 def runtime_folder(dockerfile: Path, context: Path, app: Path) -> dict[str, str]:

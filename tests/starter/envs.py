@@ -71,15 +71,21 @@ def uv() -> str:
     return found
 
 
-def build_wheel(dist: Path) -> Path:
-    """Build kedro-mlops' wheel from this checkout into ``dist``."""
+def wheel_of(source: Path, dist: Path) -> Path:
+    """Build the wheel of the project in ``source`` into ``dist`` (left empty
+    before) and return it."""
     subprocess.run(
-        [uv(), "build", "--wheel", "--out-dir", str(dist), str(REPO)],
+        [uv(), "build", "--wheel", "--out-dir", str(dist), str(source)],
         check=True,
         capture_output=True,
     )
-    (built,) = dist.glob("kedro_mlops-*.whl")
+    (built,) = dist.glob("*.whl")
     return built
+
+
+def build_wheel(dist: Path) -> Path:
+    """Build kedro-mlops' wheel from this checkout into ``dist``."""
+    return wheel_of(REPO, dist)
 
 
 def with_tools(wheel: Path) -> str:
