@@ -54,6 +54,30 @@ def test_out_of_range_and_unknown_category_are_both_reported(raw_slice, schema):
     assert "rows 9" in str(error.value)
 
 
+def test_missing_categories_are_allowed_and_other_values_compared_as_text(
+    raw_slice, schema
+):
+    # given a categorical column of Python objects: missing values of every kind,
+    # a listed value, a number and a list
+    raw = raw_slice.head(6).astype({"region": object})
+    raw["region"] = [None, np.nan, pd.NA, "north", 7, ["north"]]
+    # then only the number and the list are reported, as the text they read as
+    with pytest.raises(SchemaError) as error:
+        validate_raw_data(raw, schema)
+    assert "column 'region' has values outside" in str(error.value)
+    assert "('7', \"['north']\") in rows 4, 5" in str(error.value)
+
+
+def test_repeated_and_empty_ids_are_errors(raw_slice, schema):
+    raw = raw_slice.copy()
+    raw.loc[4, "customer_id"] = raw.loc[8, "customer_id"]
+    raw.loc[6, "customer_id"] = None
+    with pytest.raises(SchemaError) as error:
+        validate_raw_data(raw, schema)
+    assert "column 'customer_id' (id) is empty in rows 6" in str(error.value)
+    assert "column 'customer_id' (id) repeats values in rows 4, 8" in str(error.value)
+
+
 def test_missing_target_is_an_error(raw_slice, schema):
     raw = raw_slice.copy()
     raw.loc[2, "churned"] = None

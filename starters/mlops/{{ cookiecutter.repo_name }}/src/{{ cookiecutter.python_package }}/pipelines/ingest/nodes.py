@@ -92,8 +92,9 @@ def _check_features(
 ) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
     """The feature columns' converted values (only of those that need it), their
     values outside the listed categories, and the problems found."""
-    # Columns are checked as NumPy arrays and only converted when their values
-    # need it: the same node validates every request when the model is served.
+    # Numbers are checked as NumPy arrays, categories by their distinct values,
+    # and a column is converted only when its values need it: the same node
+    # validates every request when the model is served.
     converted: dict[str, Any] = {}
     unseen: dict[str, list[str]] = {}
     problems: list[str] = []
@@ -113,10 +114,11 @@ def _check_features(
 
 def _check_id(ids: pd.Series) -> list[str]:
     problems = []
-    empty = ids.isna()
+    empty = pd.isna(ids.to_numpy())
     if empty.any():
-        problems.append(f"column '{ids.name}' (id) is empty in {_rows(empty)}")
-    if not ids.is_unique:
+        mask = pd.Series(empty, index=ids.index)
+        problems.append(f"column '{ids.name}' (id) is empty in {_rows(mask)}")
+    if len(ids) > 1 and not ids.is_unique:
         duplicated = ids.duplicated(keep=False) & ~empty
         if duplicated.any():
             problems.append(
@@ -133,7 +135,10 @@ def _check_numeric(
     column = raw.name
     if pd.api.types.is_bool_dtype(raw):
         return None, [f"column '{column}' must be numeric but holds booleans"]
-    if pd.api.types.is_numeric_dtype(raw):
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":
+        converted = None
+        values = raw.to_numpy()  # NumPy integers or floats (NaN): no copy
+    elif pd.api.types.is_numeric_dtype(raw):
         converted = None
         values = raw.to_numpy(dtype="float64", na_value=np.nan)
     else:
@@ -148,8 +153,7 @@ def _check_numeric(
                 f"({_examples(raw[mask])}) in {_rows(mask)}"
             ]
     low, high = bounds.get("min", -np.inf), bounds.get("max", np.inf)
-    with np.errstate(invalid="ignore"):
-        outside = (values < low) | (values > high)  # NaN compares False: allowed
+    outside = (values < low) | (values > high)  # NaN compares False: allowed
     problems = []
     if outside.any():
         mask = pd.Series(outside, index=raw.index)
@@ -166,25 +170,29 @@ def _check_categorical(
     """A categorical column as text (``None`` when it is text already), its
     distinct values outside ``allowed`` (compared as text), and the problem they
     are when categories are strict."""
-    allowed_text = {str(a) for a in allowed}
-    values = raw.to_numpy(dtype=object)
-    outside = np.array(
-        [
-            present and str(v) not in allowed_text
-            for v, present in zip(values, pd.notna(values))
-        ],
-        dtype=bool,
-    )
+    try:
+        distinct = raw.unique().tolist()  # a few values, however many rows
+    except TypeError:  # unhashable values (lists...): each one is compared
+        distinct = raw.tolist()
+    outside_text = {str(v) for v in distinct if not _missing(v)} - {
+        str(a) for a in allowed
+    }
     # Numbers or mixed values are compared, and encoded, as the text they read as.
     as_text = None if isinstance(raw.dtype, pd.StringDtype) else raw.astype("str")
-    if not outside.any():
+    if not outside_text:
         return as_text, [], None
-    mask = pd.Series(outside, index=raw.index)
+    mask = raw.map(lambda v: not _missing(v) and str(v) in outside_text).astype(bool)
     problem = (
         f"column '{raw.name}' has values outside {list(allowed)} "
         f"({_examples(raw[mask])}) in {_rows(mask)}"
     )
-    return as_text, sorted(set(raw[mask].astype(str))), problem
+    return as_text, sorted(outside_text), problem
+
+
+def _missing(value: Any) -> bool:
+    """True for None, NaN, ``pd.NA`` and ``NaT``; False for any other value, a
+    list included."""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:
