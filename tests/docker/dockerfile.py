@@ -78,3 +78,10 @@ def created_folders(stage: Stage) -> list[str]:
                     if path.startswith(workdir.rstrip("/") + "/"):
                         folders.append(path[len(workdir.rstrip("/")) + 1 :])
     return folders
+
+
+def workdir_runs(stage: Stage) -> list[str]:
+    """The shell commands of the RUN lines that come after the stage's WORKDIR."""
+    keywords = [key for key, _ in stage.instructions]
+    after = stage.instructions[keywords.index("WORKDIR") :]
+    return [args for key, args in after if key == "RUN"]

@@ -4,17 +4,27 @@
   build context only (as ``.dockerignore`` makes it);
 * :func:`runtime_folder`: the runtime stage's own ``COPY`` and ``mkdir -p``
   lines applied to an empty folder, and its ``ENV`` settings returned, as
-  parsed from the project's Dockerfile.
+  parsed from the project's Dockerfile;
+* :func:`workdir_steps`: the runtime stage's RUN lines that follow its
+  WORKDIR (writing the bytecode the runs use), run in that folder with the
+  runtime environment first on PATH.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 from tests.docker.context import build_context
-from tests.docker.dockerfile import created_folders, env_values, local_copies, parse
-from tests.starter.envs import wheel_of
+from tests.docker.dockerfile import (
+    created_folders,
+    env_values,
+    local_copies,
+    parse,
+    workdir_runs,
+)
+from tests.starter.envs import Env, wheel_of
 
 
 def copy_context(project: Path, context: Path) -> Path:
@@ -51,3 +61,28 @@ def runtime_folder(dockerfile: Path, context: Path, app: Path) -> dict[str, str]
     return {
         k: v for k, v in env_values(stage).items() if k not in ("PATH", "VIRTUAL_ENV")
     }
+
+
+def workdir_steps(
+    dockerfile: Path, runtime: Env, app: Path, image_env: dict[str, str]
+) -> str:
+    """Run the runtime stage's RUN lines that follow its WORKDIR, in ``app``
+    (laid out by :func:`runtime_folder`); return what they printed."""
+    stage = next(s for s in parse(dockerfile) if s.name == "runtime")
+    printed = ""
+    for command in workdir_runs(stage):
+        result = subprocess.run(
+            ["/bin/sh", "-c", command],  # what RUN's shell form runs
+            cwd=app,
+            env={**runtime.environ(), **image_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"RUN {command} failed ({result.returncode}):\n"
+                f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        printed += result.stdout
+    return printed

@@ -8,7 +8,8 @@
   does, then performs the Dockerfile's steps: the project's wheel is built from
   that context, installed with kedro-mlops (no extras) into a fresh environment
   and slimmed, the runtime stage's COPY lines and ENV settings are applied to an
-  empty folder, and training and batch inference run there from the installed
+  empty folder, its RUN line there writes the bytecode of the modules the runs
+  import, and training and batch inference run there from the installed
   package, with the data folder as the volume;
 * the champion is served with `kedro mlops serve` (MLflow's model server) on
   127.0.0.1 and must answer like batch inference, reject bad rows with a 4xx,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -35,7 +37,12 @@ import pytest
 
 from tests.docker.context import build_context
 from tests.docker.dockerfile import created_folders, parse
-from tests.docker.rehearsal import copy_context, project_wheel, runtime_folder
+from tests.docker.rehearsal import (
+    copy_context,
+    project_wheel,
+    runtime_folder,
+    workdir_steps,
+)
 from tests.starter.envs import REPO, create_env, new_project
 
 pytestmark = pytest.mark.integration
@@ -255,6 +262,11 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     ] + ["pyproject.toml"]
     stage = next(s for s in parse(project / "Dockerfile") if s.name == "runtime")
     assert {"data", "conf/local", "src"} <= set(created_folders(stage))
+    # ...and its RUN line in that folder, with the image's ENV
+    laid_out = sorted(app.rglob("*"))
+    printed = workdir_steps(project / "Dockerfile", runtime, app, image_env)
+    assert re.search(r"wrote the bytecode of \d+ modules \(\d+\.\d MB\)", printed)
+    assert sorted(app.rglob("*")) == laid_out  # it left nothing in the image
     volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
     volume.mkdir()
     for name in ("customers.csv", "batch_production.csv"):
@@ -267,7 +279,23 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
         "MLFLOW_TRACKING_URI": f"sqlite:///{store}",
     }  # docker run -e
     # -- docker run IMAGE; docker run IMAGE run --pipelines inference --
-    runtime.run("kedro", "run", "--pipelines", "training", cwd=app, extra_env=run_env)
+    training = runtime.run(
+        "kedro", "run", "--pipelines", "training",
+        cwd=app, extra_env={**run_env, "PYTHONVERBOSE": "1"},
+    )  # fmt: skip
+    # the training run loaded the installed modules from that bytecode
+    from_bytecode, from_source = _code_loaded(training.stderr, runtime.root)
+    site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
+    for module in (
+        "mlflow/pyfunc/__init__.py",
+        "kedro/framework/session/session.py",
+        "kedro_mlflow/framework/hooks/mlflow_hook.py",
+        "churn_model/pipeline_registry.py",
+        "churn_model/pipelines/train/nodes.py",
+    ):
+        assert site / module in from_bytecode, module
+    covered = len(from_bytecode) / (len(from_bytecode) + len(from_source))
+    assert covered > 0.95, sorted(from_source)
     runtime.run("kedro", "run", "--pipelines", "inference", cwd=app, extra_env=run_env)
 
     from mlflow import MlflowClient
@@ -296,6 +324,24 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     pd.testing.assert_frame_equal(
         served, expected.head(3), rtol=1e-9, check_dtype=False
     )
+
+
+def _code_loaded(verbose: str, environment: Path) -> tuple[set[Path], set[Path]]:
+    """Source files of the ``environment``'s modules that a ``python -v`` run
+    loaded from their bytecode, and those it compiled from source."""
+    from_bytecode, from_source = set(), set()
+    for line in verbose.splitlines():
+        if not line.startswith("# code object from "):
+            continue
+        path = Path(line.removeprefix("# code object from ").strip("'")).resolve()
+        if environment.resolve() not in path.parents:
+            continue
+        if path.suffix == ".pyc":  # <folder>/__pycache__/<name>.<tag>.pyc
+            source = path.parent.parent / (path.name.split(".")[0] + ".py")
+            from_bytecode.add(source)
+        else:
+            from_source.add(path)
+    return from_bytecode, from_source
 
 
 # ---- serving -------------------------------------------------------------------

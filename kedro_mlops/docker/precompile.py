@@ -1,0 +1,324 @@
+"""Write bytecode for the modules that the image's runs import, and no others.
+
+``python -m kedro_mlops.docker.precompile``, run in the project folder of the
+image (its WORKDIR, with ``pyproject.toml`` and ``conf/``), imports what
+training, batch inference and serving import: the Kedro CLI with its plugins'
+commands and hooks, the project's settings and pipelines, the dataset classes
+that the catalog names, MLflow's tracking stores and its model server
+(:data:`RUN_MODULES`). Then it compiles the source of every imported module that
+lives in the environment's ``site-packages`` into its ``__pycache__``, and
+prints how many files and bytes it wrote.
+
+Why: the image has no bytecode caches (:mod:`kedro_mlops.docker.slim` deletes
+them) and cannot write any at run time (``PYTHONDONTWRITEBYTECODE``; the
+environment belongs to root), so without this step every container compiles
+each module it imports, every time it starts. Compiling the whole environment
+would add about three times the bytes, for modules that no run loads.
+
+The imports have no side effect: no Kedro session or context is created, no
+MLflow store is opened and nothing is fetched. Python uses a module's bytecode
+while the source's modification time and size are those recorded in it (or its
+hash, when ``SOURCE_DATE_EPOCH`` is set for a reproducible build).
+
+Example:
+    >>> import sys, tempfile
+    >>> site = Path(tempfile.mkdtemp())
+    >>> _ = (site / "tiny.py").write_text("VALUE = 1")
+    >>> compile_sources([site / "tiny.py", Path(sys.executable)], [site])[0]
+    1
+    >>> [p.name for p in (site / "__pycache__").iterdir()]  # doctest: +ELLIPSIS
+    ['tiny.cpython-3...pyc']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import py_compile
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+# What the runs import beyond the project's code, its catalog's dataset classes
+# and the plugins' entry points, as traced in real runs (`python -X importtime`).
+RUN_MODULES = (
+    # `kedro run`: Kedro's session and runner, and what kedro-mlops' hooks load
+    "kedro.framework.cli.project",
+    "kedro.framework.session",
+    "kedro.runner",
+    "kedro_mlops.drift.html",
+    "kedro_mlops.lineage",
+    "kedro_mlops.mlflow_probes",
+    "kedro_mlops.registry",
+    "kedro_mlops.resolvers",
+    "kedro_mlops.signature",
+    "narwhals._pandas_like.dataframe",  # how scikit-learn reads pandas frames
+    "narwhals._pandas_like.namespace",
+    "git",  # the commit, recorded by kedro-mlops and MLflow
+    # MLflow's stores: MLFLOW_TRACKING_URI=sqlite:///... or http(s)://...
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.tracking.sqlalchemy_workspace_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_workspace_store",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "mlflow.store.tracking.rest_store",
+    "mlflow.store.model_registry.rest_store",
+    # MLflow's run, model logging and tracing set-up
+    "mlflow.sklearn",
+    "mlflow.models.display_utils",
+    "mlflow.utils.search_logged_model_utils",
+    "mlflow.tracing.processor.otel",
+    "mlflow.tracing.export.utils",
+    "mlflow.tracing.utils.environment",
+    # reading and writing data: Parquet, CSV, plots
+    "pyarrow.parquet",
+    "pyarrow.dataset",
+    "pyarrow.pandas_compat",
+    "pandas.io.formats.csvs",
+    "pandas.core.methods.to_dict",
+    "matplotlib.backends.backend_agg",
+    # `kedro mlops serve` execs `mlflow models serve`, which runs uvicorn
+    "mlflow.cli",
+    "mlflow.pyfunc.backend",
+    "mlflow.pyfunc.scoring_server",
+    "uvicorn.main",
+    "uvicorn.loops.auto",
+    "uvicorn.loops.asyncio",
+    "uvicorn.protocols.http.auto",
+    "uvicorn.protocols.websockets.auto",
+    "uvicorn.lifespan.on",
+    "anyio._backends._asyncio",
+    "kedro_mlops.docker.health",  # the image's HEALTHCHECK
+)
+# Modules that the runs execute but that cannot be imported here: importing them
+# starts a command line or loads a model. Compiled from their source file.
+RUN_SCRIPTS = ("mlflow.__main__", "mlflow.pyfunc.scoring_server.app")
+# Packages whose every module a run may load by path, not by import: MLflow
+# reads all its database migrations to check a store's schema.
+RUN_FOLDERS = ("mlflow.store.db_migrations",)
+ENTRY_POINT_GROUPS = ("kedro.hooks", "kedro.project_commands", "kedro.cli_hooks")
+CATALOG_KEYS = ("type", "dataset")  # `dataset:` names the dataset a wrapper wraps
+
+
+class PrecompileError(RuntimeError):
+    """The project that the image runs cannot be found or read."""
+
+
+def precompile(project: Path) -> tuple[int, int, list[str]]:
+    """Import what the image's runs import; compile those modules' sources.
+
+    Args:
+        project: The project folder as laid out in the image (``pyproject.toml``
+            and ``conf/``; the code is in the installed package).
+
+    Returns:
+        (files written, bytes written, what could not be imported and why).
+
+    Raises:
+        PrecompileError: ``pyproject.toml`` or its ``[tool.kedro] package_name``
+            is missing.
+    """
+    skipped = import_run_modules(project)
+    files, size = compile_sources(run_sources(), site_packages())
+    return files, size, skipped
+
+
+def import_run_modules(project: Path) -> list[str]:
+    """Import the modules that training, batch inference and serving import.
+
+    Returns what could not be imported, each with the reason: a plugin that
+    fails to load, a dataset type that does not resolve. A module of
+    :data:`RUN_MODULES` that cannot be imported here (not installed, no ``git``
+    executable...) is left out quietly: no run can import it either.
+    """
+    package_name(project)  # says what is wrong before Kedro does
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _environment(
+            MPLCONFIGDIR=scratch,  # Matplotlib's font cache, not in root's home
+            MLFLOW_DISABLE_TELEMETRY="true",  # MLflow's import would write and fetch
+            KEDRO_DISABLE_TELEMETRY="true",
+        ),
+    ):
+        return _import_run_modules(project)
+
+
+def _import_run_modules(project: Path) -> list[str]:
+    from kedro.framework.cli.cli import KedroCLI
+    from kedro.framework.project import pipelines, settings
+    from kedro.io.core import parse_dataset_definition
+
+    KedroCLI(project_path=project)  # bootstraps the project, loads plugin commands
+    skipped = []
+    for group in ENTRY_POINT_GROUPS:
+        for entry_point in _entry_points(group):
+            try:
+                entry_point.load()
+            except Exception as exc:  # a broken plugin fails the run, not the build
+                skipped.append(f"{entry_point.value}: {exc}")
+    _ = settings.HOOKS  # imports the project's settings
+    _ = list(pipelines)  # its pipeline registry, and every pipeline
+    for type_name in catalog_types(project / settings.CONF_SOURCE):
+        try:
+            parse_dataset_definition({"type": type_name})
+        except Exception as exc:
+            skipped.append(f"{type_name}: {exc}")
+    for name in RUN_MODULES:
+        with contextlib.suppress(ImportError):  # nor can a run import it here
+            importlib.import_module(name)
+    return skipped
+
+
+def package_name(project: Path) -> str:
+    """The ``[tool.kedro] package_name`` of the project's ``pyproject.toml``."""
+    import tomllib
+
+    pyproject = Path(project).resolve() / "pyproject.toml"
+    fix = (
+        "Run `python -m kedro_mlops.docker.precompile` in the project folder of "
+        "the image (its WORKDIR), after `COPY pyproject.toml ./`."
+    )
+    if not pyproject.is_file():
+        raise PrecompileError(f"There is no {pyproject}. {fix}")
+    try:
+        name = tomllib.loads(pyproject.read_text())["tool"]["kedro"]["package_name"]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise PrecompileError(
+            f"{pyproject} has no [tool.kedro] package_name, so it is not a Kedro "
+            f"project's ({type(exc).__name__}: {exc}). {fix}"
+        ) from exc
+    return name
+
+
+def catalog_types(conf: Path) -> list[str]:
+    """Dataset types that the catalog files under ``conf`` name (all environments).
+
+    Example:
+        >>> import tempfile
+        >>> conf = Path(tempfile.mkdtemp())
+        >>> (conf / "base").mkdir()
+        >>> _ = (conf / "base" / "catalog.yml").write_text(
+        ...     "raw:\\n  type: kedro_mlops.datasets.DVCDataset\\n"
+        ...     "  dataset: pandas.CSVDataset\\n"
+        ...     "plot:\\n  type: kedro_mlflow.io.artifacts.MlflowArtifactDataset\\n"
+        ...     "  dataset:\\n    type: matplotlib.MatplotlibDataset\\n"
+        ... )
+        >>> catalog_types(conf)  # doctest: +NORMALIZE_WHITESPACE
+        ['kedro_mlflow.io.artifacts.MlflowArtifactDataset',
+         'kedro_mlops.datasets.DVCDataset', 'matplotlib.MatplotlibDataset',
+         'pandas.CSVDataset']
+    """
+    import yaml
+
+    found: set[str] = set()
+    for path in sorted(Path(conf).glob("*/**/*")):
+        below_env = path.relative_to(conf).parts[1:]
+        if path.suffix in (".yml", ".yaml") and any(
+            part.startswith("catalog") for part in below_env
+        ):
+            found.update(_types_in(yaml.safe_load(path.read_text())))
+    return sorted(found)
+
+
+def _types_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in CATALOG_KEYS and isinstance(value, str) and "${" not in value:
+                yield value
+            else:
+                yield from _types_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _types_in(item)
+
+
+def run_sources() -> set[Path]:
+    """Source files of the imported modules, :data:`RUN_SCRIPTS` and :data:`RUN_FOLDERS`."""
+    sources = set()
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.has_location and spec.origin:
+            sources.add(Path(spec.origin))
+    for name in RUN_SCRIPTS + RUN_FOLDERS:
+        try:
+            spec = importlib.util.find_spec(name)  # imports its parent only
+        except ImportError:
+            continue
+        if spec is None:
+            continue
+        if spec.origin:
+            sources.add(Path(spec.origin))
+        for folder in spec.submodule_search_locations or ():
+            sources.update(Path(folder).rglob("*.py"))
+    return {source.resolve() for source in sources if source.suffix == ".py"}
+
+
+def site_packages() -> list[Path]:
+    """The ``site-packages`` folders of the running environment."""
+    paths = sysconfig.get_paths()
+    return sorted({Path(paths["purelib"]).resolve(), Path(paths["platlib"]).resolve()})
+
+
+def compile_sources(sources: Iterable[Path], roots: Iterable[Path]) -> tuple[int, int]:
+    """Write the bytecode of the ``.py`` sources that are under ``roots``.
+
+    Returns (files written, bytes written).
+    """
+    roots = [Path(root).resolve() for root in roots]
+    written = size = 0
+    for source in sorted({Path(s).resolve() for s in sources}):
+        if source.suffix != ".py" or not any(r in source.parents for r in roots):
+            continue
+        target = py_compile.compile(str(source), doraise=True)
+        written += 1
+        size += Path(target).stat().st_size
+    return written, size
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _entry_points(group: str) -> list:
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=group))
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        sys.stderr.write(
+            "usage: python -m kedro_mlops.docker.precompile  (in the project folder)\n"
+        )
+        return 2
+    try:
+        files, size, skipped = precompile(Path.cwd())
+    except PrecompileError as exc:
+        sys.stderr.write(f"kedro-mlops: cannot precompile: {exc}\n")
+        return 1
+    for reason in skipped:
+        sys.stderr.write(f"kedro-mlops: not precompiled: {reason}\n")
+    sys.stdout.write(
+        f"kedro-mlops: wrote the bytecode of {files} modules ({size / 1e6:.1f} MB) "
+        "that the image's runs import\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
