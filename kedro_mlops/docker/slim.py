@@ -4,17 +4,24 @@
 environment's ``site-packages``:
 
 * the test suites that packages ship (``tests``/``test`` folders of NumPy,
-  pandas, SciPy, pyarrow...), bytecode caches, C/C++ headers and Cython
-  sources. Template folders (Kedro's and kedro-mlops' project templates, whose
-  ``tests`` folders belong to a generated project) are left alone;
-* two components that a Kedro run and ``mlflow models serve`` never load
-  (:data:`UNUSED`): the MLflow web UI's static files (the UI is the tracking
-  server's business) and pyarrow's Flight RPC libraries (Parquet does not link
-  them).
+  pandas, SciPy, pyarrow...), bytecode caches, C/C++ headers, Cython sources
+  and type stubs (``.pyi``, read by type checkers, never by Python). Template
+  folders (Kedro's and kedro-mlops' project templates, whose ``tests`` folders
+  belong to a generated project) are left alone;
+* files that a Kedro run and ``mlflow models serve`` never load
+  (:data:`UNUSED`), each checked by tracing the libraries that training, batch
+  inference and serving map: the MLflow web UI's static files (the UI is the
+  tracking server's business), pyarrow's Flight RPC libraries (Parquet does not
+  link them), the second and third copies of pyarrow's Python libraries (the
+  loader opens ``libarrow_python.so.<major>``; wheels cannot hold symbolic
+  links), test-only extension modules, and fontTools' compiled accelerators
+  (the same modules stay as pure Python beside them; Matplotlib uses fontTools
+  only to embed fonts in PDF and PostScript files).
 
 It prints what it freed. The Docker image runs it right after installing the
-project's wheel; the tests' build rehearsal trains, scores and serves in an
-environment slimmed this way.
+project's wheel, then writes back the bytecode of the modules the runs import
+(:mod:`kedro_mlops.docker.precompile`); the tests' build rehearsal trains,
+scores and serves in an environment prepared this way.
 
 Example:
     >>> import tempfile
@@ -37,13 +44,19 @@ import sys
 from pathlib import Path
 
 FOLDERS = {"tests", "test", "__pycache__"}
-SUFFIXES = {".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cc", ".cpp"}
+SUFFIXES = {".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cc", ".cpp", ".pyi"}
 KEEP_UNDER = {"templates", "_starters"}  # project templates keep their tests
 UNUSED = (
     "mlflow/server/js",  # the MLflow UI's web assets
     "pyarrow/libarrow_flight.so*",  # Arrow Flight RPC, and its Python binding
     "pyarrow/libarrow_python_flight.so*",
     "pyarrow/_flight.*.so",
+    "pyarrow/libarrow*.so",  # copies of lib*.so.<major>, which the loader opens
+    "pyarrow/libparquet*.so",
+    "pyarrow/lib*.so.*.*",
+    "pyarrow/_pyarrow_cpp_tests.*.so",  # extension modules for test suites
+    "numpy/_core/_simd.*.so",
+    "fontTools/**/*.so",  # Cython builds of modules that are also there as .py
 )
 
 
