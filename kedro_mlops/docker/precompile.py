@@ -40,6 +40,7 @@ import py_compile
 import sys
 import sysconfig
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,9 @@ def import_run_modules(project: Path) -> list[str]:
             MLFLOW_DISABLE_TELEMETRY="true",  # MLflow's import would write and fetch
             KEDRO_DISABLE_TELEMETRY="true",
         ),
+        warnings.catch_warnings(),  # about code that is imported, not run, here
     ):
+        warnings.simplefilter("ignore")
         return _import_run_modules(project)
 
 
@@ -176,7 +179,10 @@ def _import_run_modules(project: Path) -> list[str]:
 
 def package_name(project: Path) -> str:
     """The ``[tool.kedro] package_name`` of the project's ``pyproject.toml``."""
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # as Kedro reads it
+        import tomli as tomllib
 
     pyproject = Path(project).resolve() / "pyproject.toml"
     fix = (

@@ -7,7 +7,8 @@
   parsed from the project's Dockerfile;
 * :func:`workdir_steps`: the runtime stage's RUN lines that follow its
   WORKDIR (writing the bytecode the runs use), run in that folder with the
-  runtime environment first on PATH.
+  runtime environment first on PATH;
+* :func:`code_loaded`: which modules a ``python -v`` run loaded from bytecode.
 """
 
 from __future__ import annotations
@@ -86,3 +87,21 @@ def workdir_steps(
             )
         printed += result.stdout
     return printed
+
+
+def code_loaded(verbose: str, environment: Path) -> tuple[set[Path], set[Path]]:
+    """Source files of the ``environment``'s modules that a ``python -v`` run
+    loaded from their bytecode, and those it compiled from source."""
+    from_bytecode, from_source = set(), set()
+    for line in verbose.splitlines():
+        if not line.startswith("# code object from "):
+            continue
+        path = Path(line.removeprefix("# code object from ").strip("'")).resolve()
+        if environment.resolve() not in path.parents:
+            continue
+        if path.suffix == ".pyc":  # <folder>/__pycache__/<name>.<tag>.pyc
+            source = path.parent.parent / (path.name.split(".")[0] + ".py")
+            from_bytecode.add(source)
+        else:
+            from_source.add(path)
+    return from_bytecode, from_source

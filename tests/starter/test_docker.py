@@ -38,6 +38,7 @@ import pytest
 from tests.docker.context import build_context
 from tests.docker.dockerfile import created_folders, parse
 from tests.docker.rehearsal import (
+    code_loaded,
     copy_context,
     project_wheel,
     runtime_folder,
@@ -284,7 +285,7 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
         cwd=app, extra_env={**run_env, "PYTHONVERBOSE": "1"},
     )  # fmt: skip
     # the training run loaded the installed modules from that bytecode
-    from_bytecode, from_source = _code_loaded(training.stderr, runtime.root)
+    from_bytecode, from_source = code_loaded(training.stderr, runtime.root)
     site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
     for module in (
         "mlflow/pyfunc/__init__.py",
@@ -324,24 +325,6 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     pd.testing.assert_frame_equal(
         served, expected.head(3), rtol=1e-9, check_dtype=False
     )
-
-
-def _code_loaded(verbose: str, environment: Path) -> tuple[set[Path], set[Path]]:
-    """Source files of the ``environment``'s modules that a ``python -v`` run
-    loaded from their bytecode, and those it compiled from source."""
-    from_bytecode, from_source = set(), set()
-    for line in verbose.splitlines():
-        if not line.startswith("# code object from "):
-            continue
-        path = Path(line.removeprefix("# code object from ").strip("'")).resolve()
-        if environment.resolve() not in path.parents:
-            continue
-        if path.suffix == ".pyc":  # <folder>/__pycache__/<name>.<tag>.pyc
-            source = path.parent.parent / (path.name.split(".")[0] + ".py")
-            from_bytecode.add(source)
-        else:
-            from_source.add(path)
-    return from_bytecode, from_source
 
 
 # ---- serving -------------------------------------------------------------------
