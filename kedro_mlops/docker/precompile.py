@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 # What the runs import beyond the project's code, its catalog's dataset classes
-# and the plugins' entry points, as traced in real runs (`python -X importtime`).
+# and the plugins' entry points, as traced in real runs (`python -v`; the share
+# they load from bytecode is printed by benchmarks/image_start.py).
 RUN_MODULES = (
     # `kedro run`: Kedro's session and runner, and what kedro-mlops' hooks load
     "kedro.framework.cli.project",
