@@ -6,8 +6,9 @@ image's WORKDIR, the image's ENV, so no bytecode is written at run time), a
 sqlite store that already holds a champion, and interleaved rounds of each state:
 
 * **without**: the environment as `python -m kedro_mlops.docker.slim` leaves it,
-  which is how the image was before the precompile step;
-* **with**: then the runtime stage's RUN line in its WORKDIR,
+  which is how the image is by default;
+* **with**: then the runtime stage's RUN line in its WORKDIR with the build
+  argument `KEDRO_MLOPS_PRECOMPILE=1`, which runs
   `python -m kedro_mlops.docker.precompile`.
 
 Each round times a training run (`kedro run --pipelines training`, wall and CPU
@@ -44,6 +45,7 @@ from _common import (
 )
 
 from tests.docker.rehearsal import (
+    PRECOMPILE,
     code_loaded,
     copy_context,
     project_wheel,
@@ -82,13 +84,13 @@ def main(runs: int) -> None:
             for precompiled in (False, True) if i % 2 == 0 else (True, False):
                 slim(runtime)
                 if precompiled:
-                    workdir_steps(dockerfile, runtime, app, image_env)
+                    workdir_steps(dockerfile, runtime, app, image_env, PRECOMPILE)
                 wall, cpu = cpu_timed(runtime, *training, cwd=app, extra_env=run_env)
                 ping = serve_to_ping(runtime, app, run_env, work / "serve")
                 times[precompiled].append((wall, cpu, ping))
 
         slim(runtime)
-        printed = workdir_steps(dockerfile, runtime, app, image_env)
+        printed = workdir_steps(dockerfile, runtime, app, image_env, PRECOMPILE)
         bytecode = sum(
             p.stat().st_size for p in runtime.root.glob("lib/python*/**/*.pyc")
         )

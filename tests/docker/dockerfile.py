@@ -85,3 +85,12 @@ def workdir_runs(stage: Stage) -> list[str]:
     keywords = [key for key, _ in stage.instructions]
     after = stage.instructions[keywords.index("WORKDIR") :]
     return [args for key, args in after if key == "RUN"]
+
+
+def arg_defaults(stage: Stage) -> dict[str, str]:
+    """The ``ARG NAME[=default]`` declarations of a stage (no default: empty)."""
+    values = {}
+    for args in stage.all("ARG"):
+        name, _, default = args.partition("=")
+        values[name.strip()] = default.strip()
+    return values

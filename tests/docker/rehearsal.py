@@ -6,8 +6,8 @@
   lines applied to an empty folder, and its ``ENV`` settings returned, as
   parsed from the project's Dockerfile;
 * :func:`workdir_steps`: the runtime stage's RUN lines that follow its
-  WORKDIR (writing the bytecode the runs use), run in that folder with the
-  runtime environment first on PATH;
+  WORKDIR (writing the bytecode the runs use, when the build argument asks for
+  it), run in that folder with the runtime environment first on PATH;
 * :func:`code_loaded`: which modules a ``python -v`` run loaded from bytecode.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests.docker.context import build_context
 from tests.docker.dockerfile import (
+    arg_defaults,
     created_folders,
     env_values,
     local_copies,
@@ -26,6 +27,9 @@ from tests.docker.dockerfile import (
     workdir_runs,
 )
 from tests.starter.envs import Env, wheel_of
+
+# The build argument that turns the precompile step on.
+PRECOMPILE = {"KEDRO_MLOPS_PRECOMPILE": "1"}
 
 
 def copy_context(project: Path, context: Path) -> Path:
@@ -65,17 +69,23 @@ def runtime_folder(dockerfile: Path, context: Path, app: Path) -> dict[str, str]
 
 
 def workdir_steps(
-    dockerfile: Path, runtime: Env, app: Path, image_env: dict[str, str]
+    dockerfile: Path,
+    runtime: Env,
+    app: Path,
+    image_env: dict[str, str],
+    build_args: dict[str, str] | None = None,
 ) -> str:
     """Run the runtime stage's RUN lines that follow its WORKDIR, in ``app``
-    (laid out by :func:`runtime_folder`); return what they printed."""
+    (laid out by :func:`runtime_folder`), with the stage's ``ARG`` values as
+    ``docker build --build-arg`` would set them; return what they printed."""
     stage = next(s for s in parse(dockerfile) if s.name == "runtime")
+    args = {**arg_defaults(stage), **(build_args or {})}
     printed = ""
     for command in workdir_runs(stage):
         result = subprocess.run(
             ["/bin/sh", "-c", command],  # what RUN's shell form runs
             cwd=app,
-            env={**runtime.environ(), **image_env},
+            env={**runtime.environ(), **args, **image_env},
             capture_output=True,
             text=True,
             check=False,

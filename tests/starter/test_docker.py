@@ -38,6 +38,7 @@ import pytest
 from tests.docker.context import build_context
 from tests.docker.dockerfile import created_folders, parse
 from tests.docker.rehearsal import (
+    PRECOMPILE,
     code_loaded,
     copy_context,
     project_wheel,
@@ -263,9 +264,16 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     ] + ["pyproject.toml"]
     stage = next(s for s in parse(project / "Dockerfile") if s.name == "runtime")
     assert {"data", "conf/local", "src"} <= set(created_folders(stage))
-    # ...and its RUN line in that folder, with the image's ENV
+    # ...and its RUN line in that folder, with the image's ENV: by default it
+    # writes nothing (the image's size target counts on it)...
+    site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
     laid_out = sorted(app.rglob("*"))
-    printed = workdir_steps(project / "Dockerfile", runtime, app, image_env)
+    assert workdir_steps(project / "Dockerfile", runtime, app, image_env) == ""
+    assert not list(site.rglob("*.pyc"))
+    # ...and with the build argument, the bytecode of what the runs import
+    printed = workdir_steps(
+        project / "Dockerfile", runtime, app, image_env, build_args=PRECOMPILE
+    )
     assert re.search(r"wrote the bytecode of \d+ modules \(\d+\.\d MB\)", printed)
     assert sorted(app.rglob("*")) == laid_out  # it left nothing in the image
     volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
@@ -286,7 +294,6 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     )  # fmt: skip
     # the training run loaded the installed modules from that bytecode
     from_bytecode, from_source = code_loaded(training.stderr, runtime.root)
-    site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
     for module in (
         "mlflow/pyfunc/__init__.py",
         "kedro/framework/session/session.py",
