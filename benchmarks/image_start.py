@@ -50,6 +50,7 @@ from tests.docker.rehearsal import (
     copy_context,
     project_wheel,
     runtime_folder,
+    slim,
     workdir_steps,
 )
 
@@ -124,20 +125,6 @@ def main(runs: int) -> None:
     )
     for source in sorted(from_source):
         print(f"    {source.relative_to(site)}")
-
-
-def slim(runtime: Env) -> None:
-    """The environment as the image's install step leaves it: no bytecode."""
-    subprocess.run(
-        [
-            str(runtime.bin / "python"),
-            "-m",
-            "kedro_mlops.docker.slim",
-            str(runtime.root),
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -> float:

@@ -26,7 +26,6 @@ Usage: python benchmarks/runtime_size.py
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from tests.docker.rehearsal import (
     copy_context,
     project_wheel,
     runtime_folder,
+    slim,
     workdir_steps,
 )
 
@@ -85,15 +85,7 @@ def main() -> None:
             str(wheel),
         )
         unslimmed, _ = site_packages_size(runtime.root)
-        subprocess.run(
-            [
-                str(runtime.bin / "python"),
-                "-m",
-                "kedro_mlops.docker.slim",
-                str(runtime.root),
-            ],
-            check=True,
-        )
+        print(slim(runtime), end="")
         app = work / "app"
         image_env = runtime_folder(project / "Dockerfile", context, app)
         dockerfile = project / "Dockerfile"

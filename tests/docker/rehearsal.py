@@ -5,6 +5,7 @@
 * :func:`runtime_folder`: the runtime stage's own ``COPY`` and ``mkdir -p``
   lines applied to an empty folder, and its ``ENV`` settings returned, as
   parsed from the project's Dockerfile;
+* :func:`slim`: the install step's ``python -m kedro_mlops.docker.slim``;
 * :func:`workdir_steps`: the runtime stage's RUN lines that follow its
   WORKDIR (writing the bytecode the runs use, when the build argument asks for
   it), run in that folder with the runtime environment first on PATH;
@@ -66,6 +67,21 @@ def runtime_folder(dockerfile: Path, context: Path, app: Path) -> dict[str, str]
     return {
         k: v for k, v in env_values(stage).items() if k not in ("PATH", "VIRTUAL_ENV")
     }
+
+
+def slim(runtime: Env) -> str:
+    """The install step's slimming of the environment; return what it printed."""
+    return subprocess.run(
+        [
+            str(runtime.bin / "python"),
+            "-m",
+            "kedro_mlops.docker.slim",
+            str(runtime.root),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def workdir_steps(
