@@ -9,6 +9,9 @@ that the catalog names, MLflow's tracking stores and its model server
 lives in the environment's ``site-packages`` into its ``__pycache__``, and
 prints how many files and bytes it wrote.
 
+The Dockerfile runs it when built with ``--build-arg KEDRO_MLOPS_PRECOMPILE=1``
+(off by default: its bytes would take the image over its size target).
+
 Why: the image has no bytecode caches (:mod:`kedro_mlops.docker.slim` deletes
 them) and cannot write any at run time (``PYTHONDONTWRITEBYTECODE``; the
 environment belongs to root), so without this step every container compiles
@@ -179,27 +182,23 @@ def _import_run_modules(project: Path) -> list[str]:
 
 
 def package_name(project: Path) -> str:
-    """The ``[tool.kedro] package_name`` of the project's ``pyproject.toml``."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # as Kedro reads it
-        import tomli as tomllib
+    """The package of the Kedro project at ``project``, which Kedro sets up
+    (``bootstrap_project``) as a run does."""
+    from kedro.framework.startup import bootstrap_project
 
     pyproject = Path(project).resolve() / "pyproject.toml"
     fix = (
         "Run `python -m kedro_mlops.docker.precompile` in the project folder of "
         "the image (its WORKDIR), after `COPY pyproject.toml ./`."
     )
-    if not pyproject.is_file():
+    if not pyproject.is_file():  # Kedro's CLI would carry on without a project
         raise PrecompileError(f"There is no {pyproject}. {fix}")
     try:
-        name = tomllib.loads(pyproject.read_text())["tool"]["kedro"]["package_name"]
-    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        return bootstrap_project(pyproject.parent).package_name
+    except (RuntimeError, ValueError, OSError) as exc:
         raise PrecompileError(
-            f"{pyproject} has no [tool.kedro] package_name, so it is not a Kedro "
-            f"project's ({type(exc).__name__}: {exc}). {fix}"
+            f"{pyproject} does not describe a Kedro project: {exc} {fix}"
         ) from exc
-    return name
 
 
 def catalog_types(conf: Path) -> list[str]:

@@ -19,9 +19,10 @@ environment's ``site-packages``:
   only to embed fonts in PDF and PostScript files).
 
 It prints what it freed. The Docker image runs it right after installing the
-project's wheel, then writes back the bytecode of the modules the runs import
-(:mod:`kedro_mlops.docker.precompile`); the tests' build rehearsal trains,
-scores and serves in an environment prepared this way.
+project's wheel (and, built with ``KEDRO_MLOPS_PRECOMPILE=1``, later writes back
+the bytecode of the modules the runs import: :mod:`kedro_mlops.docker.precompile`);
+the tests' build rehearsal trains, scores and serves in an environment prepared
+this way.
 
 Example:
     >>> import tempfile

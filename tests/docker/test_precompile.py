@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kedro
 import pytest
 
 from kedro_mlops.docker import precompile
@@ -94,12 +95,27 @@ def test_outside_a_project_the_step_says_where_to_run(tmp_path, monkeypatch, cap
 
 def test_a_pyproject_without_kedro_metadata_is_refused(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
-    with pytest.raises(precompile.PrecompileError, match=r"no \[tool\.kedro\] pack"):
+    with pytest.raises(precompile.PrecompileError, match=r"no '\[tool\.kedro\]'"):
         precompile.package_name(tmp_path)
+    (tmp_path / "src" / "churn_model").mkdir(parents=True)
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.kedro]\npackage_name = "churn_model"\n'
+        '[tool.kedro]\npackage_name = "churn_model"\nproject_name = "churn"\n'
+        f'kedro_init_version = "{kedro.__version__}"\n'
     )
-    assert precompile.package_name(tmp_path) == "churn_model"
+    # (in a fresh interpreter: setting up a project configures Kedro for good)
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from kedro_mlops.docker import precompile; "
+            "print(precompile.package_name(sys.argv[1]))",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.splitlines()[-1] == "churn_model"  # after Kedro's log line
 
 
 def test_every_module_named_for_the_runs_exists():
