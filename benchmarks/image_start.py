@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -39,8 +36,10 @@ from _common import (
     build_wheel,
     cpu_timed,
     create_env,
+    free_port,
     median,
     new_project,
+    stop,
     with_tools,
 )
 
@@ -130,9 +129,7 @@ def main(runs: int) -> None:
 def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -> float:
     """Seconds from `kedro mlops serve` to the first 200 on /ping."""
     tmp.mkdir(exist_ok=True)  # the health marker's TMPDIR
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     start = time.perf_counter()
     process = subprocess.Popen(
         [str(runtime.bin / "kedro"), "mlops", "serve", "--port", str(port)],
@@ -152,9 +149,7 @@ def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -
             time.sleep(0.1)
         raise RuntimeError(f"kedro mlops serve stopped ({process.returncode})")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        stop(process)
 
 
 if __name__ == "__main__":

@@ -44,8 +44,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +55,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import Env, build_wheel, create_env, median, new_project
+from _common import (
+    Env,
+    build_wheel,
+    create_env,
+    free_port,
+    median,
+    new_project,
+    stop,
+)
 
 MODEL = "churn_model"
 CHAMPION = f"models:/{MODEL}@champion"
@@ -248,12 +254,6 @@ def payloads(project: Path) -> dict[int, bytes]:
 # ---- servers -----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     name: str
@@ -324,19 +324,6 @@ def wait_until_ready(server: Server, timeout: float) -> None:
         f"the {server.name} server did not answer /ping within {timeout:.0f} s:\n"
         + server.log_tail()
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def post(port: int, body: bytes) -> tuple[int, bytes]:
