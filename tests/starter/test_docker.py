@@ -8,8 +8,9 @@
   does, then performs the Dockerfile's steps: the project's wheel is built from
   that context, installed with kedro-mlops (no extras) into a fresh environment
   and slimmed, the runtime stage's COPY lines and ENV settings are applied to an
-  empty folder, its RUN line there writes the bytecode of the modules the runs
-  import, and training and batch inference run there from the installed
+  empty folder, its RUN line there writes nothing by default and, with the
+  build argument KEDRO_MLOPS_PRECOMPILE=1, the bytecode of the modules the runs
+  import; then training and batch inference run there from the installed
   package, with the data folder as the volume;
 * the champion is served with `kedro mlops serve` (MLflow's model server) on
   127.0.0.1 and must answer like batch inference, reject bad rows with a 4xx,

@@ -135,12 +135,12 @@ def _check_numeric(
     column = raw.name
     if pd.api.types.is_bool_dtype(raw):
         return None, [f"column '{column}' must be numeric but holds booleans"]
-    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":
+    if pd.api.types.is_numeric_dtype(raw):
         converted = None
-        values = raw.to_numpy()  # NumPy integers or floats (NaN): no copy
-    elif pd.api.types.is_numeric_dtype(raw):
-        converted = None
-        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        # NumPy integers and floats are compared as they are (no copy); nullable
+        # ones become floats with NaN for missing values.
+        plain = isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf"
+        values = raw.to_numpy() if plain else raw.to_numpy("float64", na_value=np.nan)
     else:
         values = converted = pd.to_numeric(raw, errors="coerce").to_numpy(
             dtype="float64", na_value=np.nan
