@@ -3,6 +3,8 @@
 * ``Dockerfile`` and ``dockerignore`` (written as ``.dockerignore``): the
   templates that the starter ships and that ``kedro mlops init`` writes;
 * ``slim``: strips an installed environment of what running it never needs;
+* ``precompile``: writes the bytecode of the modules the image's runs import
+  (only when the image is built with ``KEDRO_MLOPS_PRECOMPILE=1``);
 * ``health``: the image's health check.
 """
 
