@@ -7,7 +7,10 @@ scoring) with kedro-mlops' ``ServingRunner`` on every request. Into the same
 store, a plain ``mlflow.pyfunc.PythonModel`` is logged as the baseline: it
 unpickles the same fitted preprocessor and model that training wrote and scores
 with them directly (no Kedro code, no validation), returns the same columns, and
-has the champion's input signature.
+has the champion's input signature. A second baseline, ``serial``, is the
+same plain model running one prediction at a time per process, as the bundled
+model's ``ServingRunner`` does: the like-for-like comparison of what the bundled
+model adds per request, under the same load.
 
 Each model is served by ``mlflow models serve --env-manager local`` (uvicorn,
 one worker, ``OMP_NUM_THREADS=1``); both servers start once and stay up, the
@@ -15,10 +18,10 @@ one not under load idle. A second process (this script with ``--client``) drives
 8 keep-alive HTTP clients, after a short warm-up, posting rows of the
 production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
 100 rows. Each model gets 30 s of load per payload, in 3 windows of 10 s
-interleaved with the other model's (plain, bundled, bundled, plain, plain,
-bundled), so that a slow spell of the machine weighs on both alike; the figures
-add the windows up. The client shares the machine's cores with the server, the
-same way for both models. Before the load, the 100-row predictions of both servers
+interleaved with the other models' (the order rotates from round to round),
+so that a slow spell of the machine weighs on all alike; the figures add the
+windows up. The client shares the machine's cores with the server, the
+same way for both models. Before the load, the 100-row predictions of every server
 must agree (probabilities within 1e-9). The server's log lines are counted
 during the load: uvicorn writes one access line per request, and the bundled
 model is supposed to add no per-request Kedro logging to it.
@@ -29,7 +32,8 @@ the two alternating request by request: the cost per request that the load
 figures are made of, measured with much less noise.
 
 Target: the bundled model serves at least 0.9x the requests per second of the
-plain one, for both payload sizes, with no errors.
+plain one, for both payload sizes, with no errors. The ratio to ``serial`` is
+printed beside it.
 
 Usage: python benchmarks/serving_load.py [--duration 10] [--rounds 3]
            [--clients 8] [--project PATH --python PATH]
@@ -69,6 +73,7 @@ MODEL = "churn_model"
 CHAMPION = f"models:/{MODEL}@champion"
 BATCH = Path("data/01_raw/batch_production.csv")
 SIZES = (1, 100)
+MODELS = ("bundled", "plain", "serial")
 WARMUP = 3  # requests per client, before the measured window
 TOLERANCE = 1e-9
 
@@ -77,6 +82,7 @@ TOLERANCE = 1e-9
 # defined in __main__, so MLflow's cloudpickle stores it by value: serving it
 # needs neither this script nor the project.
 LOG_PLAIN_MODEL = """
+import json
 import sys
 import mlflow
 import pandas as pd
@@ -116,23 +122,39 @@ class PlainModel(mlflow.pyfunc.PythonModel):
         )
 
 
+class SerialModel(PlainModel):
+    \"\"\"The plain model, one prediction at a time per process.\"\"\"
+
+    def load_context(self, context):
+        import threading
+
+        super().load_context(context)
+        self.lock = threading.Lock()
+
+    def predict(self, context, model_input, params=None):
+        with self.lock:
+            return super().predict(context, model_input, params)
+
+
 preprocessor, model, champion_uri = sys.argv[1:4]
 champion = mlflow.models.get_model_info(champion_uri)
 mlflow.set_experiment("serving_load_baseline")
-with mlflow.start_run(run_name="plain_sklearn_pyfunc"):
-    info = mlflow.pyfunc.log_model(
-        name="plain_model",
-        python_model=PlainModel(),
-        artifacts={"preprocessor": preprocessor, "model": model},
-        signature=ModelSignature(inputs=champion.signature.inputs),
-        # Listed, so that MLflow does not spend seconds inferring them.
-        pip_requirements=[
-            f"mlflow=={mlflow.__version__}",
-            f"scikit-learn=={sklearn.__version__}",
-            f"pandas=={pd.__version__}",
-        ],
-    )
-print(info.model_uri)
+uris = {}
+for name, python_model in (("plain", PlainModel()), ("serial", SerialModel())):
+    with mlflow.start_run(run_name=f"{name}_sklearn_pyfunc"):
+        uris[name] = mlflow.pyfunc.log_model(
+            name=f"{name}_model",
+            python_model=python_model,
+            artifacts={"preprocessor": preprocessor, "model": model},
+            signature=ModelSignature(inputs=champion.signature.inputs),
+            # Listed, so that MLflow does not spend seconds inferring them.
+            pip_requirements=[
+                f"mlflow=={mlflow.__version__}",
+                f"scikit-learn=={sklearn.__version__}",
+                f"pandas=={pd.__version__}",
+            ],
+        ).model_uri
+print(json.dumps(uris))
 """
 
 
@@ -224,17 +246,19 @@ def trained_project(work: Path) -> tuple[Env, Path]:
     return env, project
 
 
-def log_plain_model(env: Env, project: Path) -> str:
+def log_plain_models(env: Env, project: Path) -> dict[str, str]:
+    """The baselines' model URIs by name: ``plain`` and ``serial``."""
     models = project / "data" / "06_models"
-    return run_script(
+    last_line = run_script(
         env,
         project,
-        "logging the plain model",
+        "logging the plain models",
         LOG_PLAIN_MODEL,
         str(models / "preprocessor.pkl"),
         str(models / "model.pkl"),
         CHAMPION,
     )
+    return json.loads(last_line)
 
 
 def payloads(project: Path) -> dict[int, bytes]:
@@ -350,11 +374,13 @@ def predictions(server: Server, body: bytes) -> list[dict]:
     return json.loads(content)["predictions"]
 
 
-def check_same_predictions(bundled: Server, plain: Server, body: bytes) -> None:
+def check_same_predictions(bundled: Server, other: Server, body: bytes) -> None:
     """Both servers must score the same rows the same way; fail loudly if not."""
-    ours, theirs = predictions(bundled, body), predictions(plain, body)
+    ours, theirs = predictions(bundled, body), predictions(other, body)
     if len(ours) != len(theirs):
-        raise AssertionError(f"{len(ours)} bundled vs {len(theirs)} plain predictions")
+        raise AssertionError(
+            f"{len(ours)} bundled vs {len(theirs)} {other.name} predictions"
+        )
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         if (
             a["customer_id"] != b["customer_id"]
@@ -362,7 +388,7 @@ def check_same_predictions(bundled: Server, plain: Server, body: bytes) -> None:
             or abs(a["churned_probability"] - b["churned_probability"]) > TOLERANCE
         ):
             raise AssertionError(
-                f"row {i}: the bundled model predicts {a}, the plain one {b}"
+                f"row {i}: the bundled model predicts {a}, the {other.name} one {b}"
             )
 
 
@@ -504,28 +530,28 @@ def main(
             env, project = trained_project(work)
         else:
             env = Env(python.parent.parent)  # .../bin/python -> the environment
-        plain_uri = log_plain_model(env, project)
+        uris = {"bundled": CHAMPION, **log_plain_models(env, project)}
         bodies = {}
         for size, body in payloads(project).items():
             bodies[size] = work / f"payload_{size}.json"
             bodies[size].write_bytes(body)
-        print(f"bundled model: {CHAMPION}; plain baseline: {plain_uri}")
+        print("models: " + "; ".join(f"{n}: {u}" for n, u in uris.items()))
 
         windows: dict[tuple[str, int], list[dict]] = {}
         with contextlib.ExitStack() as stack:
             servers = {
                 name: stack.enter_context(serving(name, uri, env, project, work))
-                for name, uri in (("bundled", CHAMPION), ("plain", plain_uri))
+                for name, uri in uris.items()
             }
-            check_same_predictions(
-                servers["bundled"], servers["plain"], bodies[100].read_bytes()
-            )
-            print("the 100-row predictions of both servers agree")
-            for round_ in range(rounds):
-                # plain first in even rounds, bundled first in odd ones
-                names = (
-                    ("plain", "bundled") if round_ % 2 == 0 else ("bundled", "plain")
+            for name in MODELS[1:]:
+                check_same_predictions(
+                    servers["bundled"], servers[name], bodies[100].read_bytes()
                 )
+            print("the 100-row predictions of every server agree")
+            for round_ in range(rounds):
+                # each model in turn goes first
+                shift = round_ % len(MODELS)
+                names = MODELS[shift:] + MODELS[:shift]
                 for size in SIZES:
                     for name in names:
                         print(
@@ -537,7 +563,7 @@ def main(
                         )
 
         print("in-process: 1000 requests per model and payload, alternating")
-        requests = in_process(env, project, plain_uri, bodies)
+        requests = in_process(env, project, uris["plain"], bodies)
 
     results = {key: combined(value) for key, value in windows.items()}
     report(results, duration * rounds, clients)
@@ -559,6 +585,7 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
         f"keep-alive clients, {duration:g} s per model and payload; "
         f"CPUs: {cpus} ({usable} usable)"
     )
+    print("  serial: the plain model, one prediction at a time (as the bundled one)")
     header = (
         f"  {'rows':>4}  {'model':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}{'log lines/req':>15}"
@@ -566,7 +593,7 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
     print(header)
     failed = False
     for size in SIZES:
-        for name in ("bundled", "plain"):
+        for name in MODELS:
             r = results[name, size]
             print(
                 f"  {size:>4}  {name:<8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
@@ -586,6 +613,8 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
             f"        bundled/plain req/s: {ratio:.3f}x "
             f"(target: bundled >= 0.9x plain; {verdict}); per round: {per_window}"
         )
+        like = results["bundled", size]["rps"] / results["serial", size]["rps"]
+        print(f"        bundled/serial req/s: {like:.3f}x (like for like)")
     for (name, size), r in results.items():
         if r["errors"]:
             failed = True

@@ -1,9 +1,13 @@
-"""ServingRunner: quiet runs, 4xx for bad input, one shared empty hook manager."""
+"""ServingRunner: quiet runs, 4xx for bad input, one shared empty hook manager,
+one run at a time."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import pickle
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -111,3 +115,33 @@ def test_loading_twice_wraps_once():
     _model()
     assert kpm_module._create_hook_manager is wrapped
     assert not isinstance(wrapped.create, SharedEmptyHookManager)
+
+
+def test_concurrent_requests_run_the_pipeline_one_at_a_time():
+    running, most = [0], [0]
+    guard = threading.Lock()
+
+    def slow(batch: pd.DataFrame) -> pd.DataFrame:
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)  # without the runner's lock the threads overlap here
+        with guard:
+            running[0] -= 1
+        return batch.assign(score=batch["age"])
+
+    runner = copy.deepcopy(ServingRunner())  # copied as the model's runner is
+    catalog = DataCatalog({"batch": MemoryDataset(pd.DataFrame({"age": [7]}))})
+    pipeline = Pipeline([Node(slow, "batch", "scores", name="slow")])
+    results = []
+
+    def request() -> None:
+        results.append(runner.run(pipeline, catalog)["scores"].load())
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+    assert [r["score"].tolist() for r in results] == [[7]] * 4
