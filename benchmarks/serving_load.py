@@ -13,8 +13,8 @@ model's ``ServingRunner`` does: the like-for-like comparison of what the bundled
 model adds per request, under the same load.
 
 Each model is served by ``mlflow models serve --env-manager local`` (uvicorn,
-one worker, ``OMP_NUM_THREADS=1``); both servers start once and stay up, the
-one not under load idle. A second process (this script with ``--client``) drives it with
+one worker, ``OMP_NUM_THREADS=1``); the servers start once and stay up, the
+ones not under load idle. A second process (this script with ``--client``) drives it with
 8 keep-alive HTTP clients, after a short warm-up, posting rows of the
 production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
 100 rows. Each model gets 30 s of load per payload, in 3 windows of 10 s
@@ -226,7 +226,8 @@ def server_environ(env: Env, project: Path) -> dict[str, str]:
         # uvicorn runs each prediction in a thread of its pool, and scikit-learn's
         # gradient boosting predicts with OpenMP: one OpenMP team of (cores)
         # threads per concurrent request oversubscribes the 2 cores many times
-        # over. One OpenMP thread per request, for both models.
+        # over. One OpenMP thread per request, for every model (as
+        # `kedro mlops serve` sets it).
         "OMP_NUM_THREADS": "1",
         "PYTHONUNBUFFERED": "1",  # every log line reaches the log file as written
     }

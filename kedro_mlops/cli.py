@@ -100,8 +100,10 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
         # `mlflow models serve` starts uvicorn from PATH: this environment's.
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }
-    # Each request runs in a thread of its own: OpenMP threads inside every
-    # request (scikit-learn's tree models) would oversubscribe the cores.
+    # Each request runs in a thread of its own. ServingRunner predicts one at a
+    # time, but the other requests' threads parse JSON beside it (and a model
+    # bundled without it predicts concurrently): OpenMP threads inside each
+    # prediction (scikit-learn's tree models) would oversubscribe the cores.
     environ.setdefault("OMP_NUM_THREADS", "1")
     MARKER.write_text(str(port))
     click.echo(f"Serving {uri} (version {version.version}) on http://{host}:{port}")
