@@ -7,11 +7,15 @@ root. It lets ``mlflow.yml`` name a sqlite store at the project root
 from a sub-directory would silently write to a second, empty store.
 
 ``${mlops.tracking_uri:}`` is the ``MLFLOW_TRACKING_URI`` environment variable
-when it is set, and that embedded store otherwise; ``${mlops.artifact_location:
-mlartifacts}`` is then ``null`` (the tracking server decides) or the given
-folder. A container, a CI job or a colleague's shell points the project at a
-tracking server with one variable and no edit to ``mlflow.yml``; MLflow reads
-the credentials (``MLFLOW_TRACKING_USERNAME``, ``MLFLOW_TRACKING_PASSWORD``,
+when it is set, and that embedded store otherwise. ``${mlops.artifact_location:
+mlartifacts}`` is the given folder for the embedded store; for a store that the
+environment names, it is ``null`` (the tracking server decides), except for a
+sqlite file, whose artifacts go to ``mlartifacts`` beside it (MLflow would put
+them in ``./mlruns`` of whatever the current directory is: inside a container,
+lost with it, while the store on a mounted volume keeps pointing at them). A
+container, a CI job or a colleague's shell points the project at a tracking
+server with one variable and no edit to ``mlflow.yml``; MLflow reads the
+credentials (``MLFLOW_TRACKING_USERNAME``, ``MLFLOW_TRACKING_PASSWORD``,
 ``AWS_*``) from the environment itself.
 
 Example:
@@ -23,6 +27,10 @@ Example:
     >>> import os; os.environ.pop("MLFLOW_TRACKING_URI", None)
     >>> OmegaConf.create({"uri": "${mlops.tracking_uri:}"}).uri
     'sqlite:////srv/churn-model/mlflow.db'
+    >>> os.environ["MLFLOW_TRACKING_URI"] = "sqlite:////mnt/store/mlflow.db"
+    >>> OmegaConf.create({"at": "${mlops.artifact_location:mlartifacts}"}).at
+    '/mnt/store/mlartifacts'
+    >>> del os.environ["MLFLOW_TRACKING_URI"]
 """
 
 from __future__ import annotations
@@ -44,6 +52,19 @@ def tracking_uri_from_environment() -> str | None:
     return os.environ.get(TRACKING_URI_VARIABLE, "").strip() or None
 
 
+def artifact_location(default: str | None = None) -> str | None:
+    """Where a new experiment keeps its artifacts (see the module docstring)."""
+    uri = tracking_uri_from_environment()
+    if uri is None:
+        return default
+    if uri.startswith("sqlite:///"):
+        database = uri.removeprefix("sqlite:///").split("?")[0]
+        if database and database != ":memory:":
+            # relative to the current directory, as MLflow opens it
+            return (Path(database).resolve().parent / "mlartifacts").as_posix()
+    return None
+
+
 def register_resolvers(project_path: Path) -> None:
     """Register (or re-point) the kedro-mlops resolvers for ``project_path``."""
     resolved = Path(project_path).resolve().as_posix()
@@ -59,8 +80,4 @@ def register_resolvers(project_path: Path) -> None:
         lambda: tracking_uri_from_environment() or embedded,
         replace=True,
     )
-    register(
-        ARTIFACT_LOCATION_RESOLVER,
-        lambda default=None: None if tracking_uri_from_environment() else default,
-        replace=True,
-    )
+    register(ARTIFACT_LOCATION_RESOLVER, artifact_location, replace=True)

@@ -58,7 +58,7 @@ def test_shipped_starter_config_is_valid(rendered_project):
 
 
 def test_shipped_mlflow_store_is_anchored_at_the_project_root(
-    rendered_project, monkeypatch
+    rendered_project, monkeypatch, tmp_path
 ):
     loader = OmegaConfigLoader(
         str(rendered_project / "conf"), base_env="base", default_run_env="local"
@@ -77,6 +77,15 @@ def test_shipped_mlflow_store_is_anchored_at_the_project_root(
     assert mlflow["server"]["mlflow_tracking_uri"] == "http://mlflow.internal:5000"
     experiment = mlflow["tracking"]["experiment"]["create_experiment_kwargs"]
     assert experiment["artifact_location"] is None
+    # a sqlite file named by the environment keeps its artifacts beside it
+    store = tmp_path / "volume" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    experiment = loader["mlflow"]["tracking"]["experiment"]["create_experiment_kwargs"]
+    assert experiment["artifact_location"] == (store.parent / "mlartifacts").as_posix()
+    monkeypatch.chdir(tmp_path)  # a relative file is opened from the current folder
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///runs/mlflow.db?timeout=5")
+    experiment = loader["mlflow"]["tracking"]["experiment"]["create_experiment_kwargs"]
+    assert experiment["artifact_location"] == f"{tmp_path.resolve()}/runs/mlartifacts"
 
 
 def test_an_environment_overrides_single_keys_of_base(tmp_path):

@@ -332,6 +332,14 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     pd.testing.assert_frame_equal(
         served, expected.head(3), rtol=1e-9, check_dtype=False
     )
+    # What the runs keep is on the volumes: data/ and the store's folder, which
+    # holds the sqlite file and the artifacts it points at; nothing was written
+    # in the image's folder outside data/.
+    written = [p for p in app.rglob("*") if p not in laid_out]
+    assert [p for p in written if app / "data" not in p.parents] == []
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.artifact_location.endswith(f"{store.parent}/mlartifacts")
+    assert any((store.parent / "mlartifacts").rglob("MLmodel"))
 
 
 # ---- serving -------------------------------------------------------------------
