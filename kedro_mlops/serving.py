@@ -25,9 +25,10 @@ inside a node reaches the client of ``mlflow models serve`` as a stack trace.
   and handing the GIL back and forth between them costs more than it overlaps.
   The requests' JSON is still parsed and written concurrently. For parallel
   predictions, run more server processes (``kedro mlops serve --workers N``).
-  Measured with 8 clients on 2 cores (``benchmarks/serving_load.py``): about
-  1.4x the requests per second and lower p50 and p99 latency than the same
-  model with concurrent runs.
+  Measured with 8 clients on 2 cores (``benchmarks/serving_load.py``): a
+  plain scikit-learn model served one prediction at a time answers 1.35 to
+  1.5x the requests per second of the same model predicting concurrently,
+  with lower p50 and p99 latency.
 
 Example:
     >>> from kedro.pipeline import Node, Pipeline
