@@ -281,6 +281,9 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     for name in ("customers.csv", "batch_production.csv"):
         shutil.copy2(project / "data/01_raw" / name, volume / name)
     assert image_env["KEDRO_MLOPS_DVC"] == "off"
+    # no usage reports from a production container (`docker run -e` can opt in)
+    assert image_env["KEDRO_DISABLE_TELEMETRY"] == "1"
+    assert image_env["MLFLOW_DISABLE_TELEMETRY"] == "true"
     store = tmp_path / "tracking" / "mlflow.db"
     store.parent.mkdir()
     run_env = {
