@@ -21,8 +21,8 @@ production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
 interleaved with the other models' (the order rotates from round to round),
 so that a slow spell of the machine weighs on all alike; the figures add the
 windows up. The client shares the machine's cores with the server, the
-same way for both models. Before the load, the 100-row predictions of every server
-must agree (probabilities within 1e-9). The server's log lines are counted
+same way for every model. Before the load, the 100-row predictions of every
+server must agree (probabilities within 1e-9). The server's log lines are counted
 during the load: uvicorn writes one access line per request, and the bundled
 model is supposed to add no per-request Kedro logging to it.
 
