@@ -6,7 +6,6 @@ import contextlib
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from tests.starter.envs import (  # noqa: E402
     Env,
     build_wheel,
     create_env,
+    free_port,
     new_project,
     uv,
     with_tools,
@@ -60,13 +60,6 @@ def cpu_timed(env: Env, *args: str, cwd: Path, **kwargs) -> tuple[float, float]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop(process: subprocess.Popen) -> None:

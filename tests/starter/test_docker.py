@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -47,7 +46,7 @@ from tests.docker.rehearsal import (
     slim,
     workdir_steps,
 )
-from tests.starter.envs import REPO, create_env, new_project
+from tests.starter.envs import REPO, create_env, free_port, new_project
 
 pytestmark = pytest.mark.integration
 
@@ -348,12 +347,6 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
 # ---- serving -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _request(url: str, payload: dict | None = None) -> tuple[int, str]:
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(
@@ -373,7 +366,7 @@ def _split(frame: pd.DataFrame) -> dict:
 @contextlib.contextmanager
 def serving(env, project: Path, tmp: Path, extra_env: dict[str, str] | None = None):
     """`kedro mlops serve` on 127.0.0.1; its own TMPDIR holds the health marker."""
-    port = _free_port()
+    port = free_port()
     log = tmp / "server.log"
     environ = {**env.environ(), **(extra_env or {}), "TMPDIR": str(tmp)}
     with log.open("w") as stream:
