@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from kedro_mlops.drift.config import DriftConfig
+from kedro_mlops.strict import StrictModel, describe_errors
 
 CONFIG_KEY = "mlops"
 CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
@@ -25,11 +26,7 @@ class MlopsConfigError(ValueError):
     """Raised when ``mlops.yml`` does not match the expected schema."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegistryConfig(_Strict):
+class RegistryConfig(StrictModel):
     """Champion/challenger promotion through MLflow registry aliases.
 
     Every model that a training run logs is registered under ``model_name`` and
@@ -55,7 +52,7 @@ class RegistryConfig(_Strict):
     )
 
 
-class MlopsConfig(_Strict):
+class MlopsConfig(StrictModel):
     """The whole ``mlops.yml`` file."""
 
     registry: RegistryConfig = RegistryConfig()
@@ -82,23 +79,10 @@ def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> Mlops
     try:
         return MlopsConfig.model_validate(raw or {})
     except ValidationError as exc:
-        lines = [_describe_error(err) for err in exc.errors()]
+        lines = describe_errors(exc, MlopsConfig)
         raise MlopsConfigError(
             f"Invalid {source}:\n" + "\n".join(f"  - {line}" for line in lines)
         ) from None
-
-
-def _describe_error(err: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in err["loc"])
-    if err["type"] == "extra_forbidden":
-        model: type[BaseModel] = MlopsConfig
-        for part in err["loc"][:-1]:
-            annotation = model.model_fields[str(part)].annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                model = annotation
-        allowed = ", ".join(sorted(model.model_fields))
-        return f"{location}: unknown key (allowed: {allowed})"
-    return f"{location}: {err['msg']} (got {err.get('input')!r})"
 
 
 def load_config(

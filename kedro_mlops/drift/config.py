@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from kedro_mlops.strict import StrictModel
 
 from .errors import DriftInputError
 
@@ -31,11 +33,7 @@ NUMERIC_TESTS: frozenset[str] = frozenset({"ks", "wasserstein", "jensenshannon",
 CATEGORICAL_TESTS: frozenset[str] = frozenset({"chi2", "jensenshannon", "psi"})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Thresholds(_Strict):
+class Thresholds(StrictModel):
     """Default threshold of each statistic.
 
     Example:
@@ -70,7 +68,7 @@ class Thresholds(_Strict):
     )
 
 
-class ColumnSettings(_Strict):
+class ColumnSettings(StrictModel):
     """Per-column override of the automatic choice.
 
     Example:
@@ -93,7 +91,7 @@ class ColumnSettings(_Strict):
     )
 
 
-class DriftConfig(_Strict):
+class DriftConfig(StrictModel):
     """All drift settings (the ``drift:`` section of ``mlops.yml``).
 
     Example:
