@@ -1,42 +1,10 @@
-"""Fitted scikit-learn estimators that a served model shares between requests.
+"""Old path of :mod:`kedro_mlops.serving.estimators`, kept for logged models.
 
-kedro-mlflow's bundled model deep-copies every input of the inference pipeline
-(the fitted preprocessor and model included) on every ``predict``, so that a
-node cannot change what the next request sees. A fitted gradient-boosted model
-takes milliseconds to copy: more than validating and scoring a single row.
-:func:`share` wraps a fitted estimator in :class:`SharedEstimator`, a
-scikit-learn ``FrozenEstimator`` (fitting it again does nothing and its
-parameters cannot be set, and ``sklearn.clone`` already returns it as it is)
-whose deep copy is itself, as for any immutable value. Everything else is
-delegated to the wrapped estimator: ``predict_proba``, ``transform``,
-``classes_``, ``feature_names_in_``...
-
-This module imports scikit-learn; ``kedro_mlops`` itself does not.
-
-Example:
-    >>> import copy
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> model = share(LogisticRegression().fit([[0.0], [1.0]], [0, 1]))
-    >>> copy.deepcopy(model) is model, model.predict([[0.9]]).tolist()
-    (True, [1])
+Models logged by kedro-mlops 0.1 pickled their fitted estimators as
+``kedro_mlops.estimators.SharedEstimator``; they still load. Imports
+scikit-learn.
 """
 
-from __future__ import annotations
+from kedro_mlops.serving.estimators import SharedEstimator, share
 
-from typing import Any
-
-from sklearn.frozen import FrozenEstimator
-
-
-class SharedEstimator(FrozenEstimator):
-    """A fitted, frozen estimator that deep copies share instead of copying."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedEstimator:
-        return self
-
-
-def share(estimator: Any) -> SharedEstimator:
-    """Freeze a *fitted* estimator for sharing; a shared one is returned as is."""
-    if isinstance(estimator, SharedEstimator):
-        return estimator
-    return SharedEstimator(estimator)
+__all__ = ["SharedEstimator", "share"]

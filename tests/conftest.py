@@ -51,7 +51,7 @@ def rendered_project(tmp_path_factory) -> Path:
     """The starter rendered by cookiecutter (files only; nothing installed or run)."""
     from cookiecutter.main import cookiecutter
 
-    from kedro_mlops.starters import starters
+    from kedro_mlops.scaffold.starters import starters
 
     out = tmp_path_factory.mktemp("rendered")
     from kedro import __version__ as kedro_version

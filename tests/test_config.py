@@ -2,7 +2,7 @@ import pytest
 from kedro.config import OmegaConfigLoader
 
 from kedro_mlops.config import MlopsConfig, MlopsConfigError, load_config, parse_config
-from kedro_mlops.resolvers import register_resolvers
+from kedro_mlops.tracking.uri import register_resolvers
 
 
 def test_empty_file_gives_the_defaults():

@@ -1,9 +1,10 @@
-"""Kedro datasets added by kedro-mlops.
+"""Kedro datasets added by kedro-mlops, under their catalog type path.
 
-Importing this package is cheap: DVC is imported when data is first loaded or
-saved, never here.
+``type: kedro_mlops.datasets.DVCDataset`` in ``catalog.yml``; the dataset
+lives in :mod:`kedro_mlops.versioning`. Importing this package is cheap: DVC
+is imported when data is first loaded or saved, never here.
 """
 
-from kedro_mlops.datasets.dvc_dataset import DVCDataset
+from kedro_mlops.versioning.dataset import DVCDataset
 
 __all__ = ["DVCDataset"]

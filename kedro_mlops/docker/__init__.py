@@ -1,22 +1,10 @@
-"""The production Docker image: templates, and the helpers the image runs.
+"""The production Docker image's helpers: what the image runs while it is built and run.
 
-* ``Dockerfile`` and ``dockerignore`` (written as ``.dockerignore``): the
-  templates that the starter ships and that ``kedro mlops init`` writes;
 * ``slim``: strips an installed environment of what running it never needs;
 * ``precompile``: writes the bytecode of the modules the image's runs import
   (only when the image is built with ``KEDRO_MLOPS_PRECOMPILE=1``);
 * ``health``: the image's health check.
+
+The ``Dockerfile`` and ``.dockerignore`` templates live with the other project
+templates, in :mod:`kedro_mlops.scaffold`.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-TEMPLATES = Path(__file__).parent
-# project file -> template file in this folder
-FILES = {"Dockerfile": "Dockerfile", ".dockerignore": "dockerignore"}
-
-
-def template(name: str) -> str:
-    """The text of a project file's template (``Dockerfile``, ``.dockerignore``)."""
-    return (TEMPLATES / FILES[name]).read_text(encoding="utf-8")

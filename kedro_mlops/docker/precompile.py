@@ -57,11 +57,13 @@ RUN_MODULES = (
     "kedro.framework.session",
     "kedro.runner",
     "kedro_mlops.drift.html",
-    "kedro_mlops.lineage",
-    "kedro_mlops.mlflow_probes",
-    "kedro_mlops.registry",
-    "kedro_mlops.resolvers",
-    "kedro_mlops.signature",
+    "kedro_mlops.patches",
+    "kedro_mlops.plugin.hooks",
+    "kedro_mlops.serving.bundle",
+    "kedro_mlops.tracking.model_logging",
+    "kedro_mlops.tracking.registry",
+    "kedro_mlops.tracking.uri",
+    "kedro_mlops.versioning.lineage",
     "narwhals._pandas_like.dataframe",  # how scikit-learn reads pandas frames
     "narwhals._pandas_like.namespace",
     "git",  # the commit, recorded by kedro-mlops and MLflow
@@ -87,9 +89,7 @@ RUN_MODULES = (
     "pandas.io.formats.csvs",
     "pandas.core.methods.to_dict",
     "matplotlib.backends.backend_agg",
-    # `kedro mlops serve` execs `mlflow models serve`, which runs uvicorn
-    "mlflow.cli",
-    "mlflow.pyfunc.backend",
+    # `kedro mlops serve` execs uvicorn on kedro_mlops.serving.app
     "mlflow.pyfunc.scoring_server",
     "uvicorn.main",
     "uvicorn.loops.auto",
@@ -102,7 +102,7 @@ RUN_MODULES = (
 )
 # Modules that the runs execute but that cannot be imported here: importing them
 # starts a command line or loads a model. Compiled from their source file.
-RUN_SCRIPTS = ("mlflow.__main__", "mlflow.pyfunc.scoring_server.app")
+RUN_SCRIPTS = ("uvicorn.__main__", "kedro_mlops.serving.app")
 # Packages whose every module a run may load by path, not by import: MLflow
 # reads all its database migrations to check a store's schema.
 RUN_FOLDERS = ("mlflow.store.db_migrations",)

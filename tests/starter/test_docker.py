@@ -51,7 +51,7 @@ from tests.starter.envs import REPO, create_env, free_port, new_project
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
-TEMPLATE = REPO / "kedro_mlops" / "docker" / "Dockerfile"
+TEMPLATE = REPO / "kedro_mlops" / "scaffold" / "templates" / "Dockerfile"
 MODEL = "churn_model"
 SECRETS = [
     "conf/local/credentials.yml",
@@ -101,7 +101,9 @@ def test_generated_files_are_the_templates_and_pass_the_checks(project):
         ("Dockerfile", "Dockerfile"),
         (".dockerignore", "dockerignore"),
     ):
-        shipped = (REPO / "kedro_mlops" / "docker" / template).read_text()
+        shipped = (
+            REPO / "kedro_mlops" / "scaffold" / "templates" / template
+        ).read_text()
         assert (project / name).read_text() == shipped
     lint = subprocess.run(
         [str(BIN / "hadolint"), str(project / "Dockerfile")],
@@ -188,7 +190,12 @@ def test_ci_restores_the_sample_data_the_dvc_records_name(installed, project, tm
     for path in raw:
         path.unlink()
     # when the workflow's step restores them
-    restore = ["python", "-m", "kedro_mlops.starters", "restore-sample-data"]
+    restore = [
+        "python",
+        "-m",
+        "kedro_mlops.scaffold.sample_data",
+        "restore-sample-data",
+    ]
     result = installed.run(*restore, cwd=clone)
     # then the bytes are those the records name: DVC sees nothing to do
     assert f"restored {len(raw)} raw data file(s)" in result.stdout

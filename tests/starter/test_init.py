@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kedro_mlops.docker import template
-from kedro_mlops.init import rendered
+from kedro_mlops.scaffold import template
+from kedro_mlops.scaffold.project_files import rendered
 
 pytestmark = pytest.mark.integration
 

@@ -61,7 +61,7 @@ def has_identity() -> bool:
 
 
 def write_shared_files(package_name: str) -> None:
-    from kedro_mlops.init import write_files
+    from kedro_mlops.scaffold.project_files import write_files
 
     write_files(
         Path.cwd(),

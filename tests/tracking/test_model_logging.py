@@ -8,7 +8,11 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 
-from kedro_mlops.signature import nullable_integers, resolve_auto_signature
+from kedro_mlops.tracking.model_logging import (
+    model_requirements,
+    nullable_integers,
+    resolve_auto_signature,
+)
 
 
 def _fit(data: pd.DataFrame) -> float:
@@ -100,3 +104,15 @@ def test_explicit_signatures_and_plain_pipelines_are_left_alone():
     assert not resolve_auto_signature(explicit, _catalog(pd.DataFrame({"age": [1]})))
     assert explicit.log_model_kwargs["signature"] is None
     assert not resolve_auto_signature(Pipeline([]), _catalog(pd.DataFrame()))
+
+
+def test_model_requirements_are_pinned_to_this_environment():
+    from importlib.metadata import version
+
+    requirements = model_requirements()
+    assert f"kedro=={version('kedro')}" in requirements
+    assert f"scikit-learn=={version('scikit-learn')}" in requirements
+    assert all("==" in r for r in requirements)
+    assert not any(
+        r.startswith("not-a-package") for r in model_requirements(("not-a-package",))
+    )

@@ -10,15 +10,14 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 
 from kedro_mlops.datasets import DVCDataset
-from kedro_mlops.lineage import (
+from kedro_mlops.versioning.lineage import (
     TAG_PREFIX,
     DataVersion,
     Lineage,
-    RestoreError,
     collect,
     log_lineage,
-    restore,
 )
+from kedro_mlops.versioning.restore import RestoreError, restore
 from tests.git_dvc import commit, dvc_status
 
 

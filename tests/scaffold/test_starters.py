@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kedro_mlops.starters import starters, template_root
+from kedro_mlops.scaffold.starters import starters, template_root
 
 
 def test_mlops_starter_points_at_a_cookiecutter_template():

@@ -1,6 +1,6 @@
 from omegaconf import OmegaConf
 
-from kedro_mlops.resolvers import register_resolvers
+from kedro_mlops.tracking.uri import register_resolvers
 
 
 def test_project_path_is_absolute_and_follows_the_latest_project(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ def init(force: bool) -> None:
     from kedro.framework.startup import bootstrap_project
     from kedro.utils import find_kedro_project
 
-    from kedro_mlops.init import next_steps, write_files
+    from kedro_mlops.scaffold.project_files import next_steps, write_files
 
     project_path = find_kedro_project(Path.cwd())
     if project_path is None:
@@ -67,9 +67,9 @@ def init(force: bool) -> None:
 def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> None:
     """Serve the registered model (the champion by default) over HTTP with MLflow.
 
-    Runs `mlflow models serve` on models:/<registry.model_name>@ALIAS from this
-    project's tracking store: POST /invocations scores rows, GET /ping answers
-    health checks.
+    Runs MLflow's model server (uvicorn) on models:/<registry.model_name>@ALIAS
+    from this project's tracking store: POST /invocations scores rows, GET /ping
+    answers health checks.
     """
     import os
     import sys
@@ -79,6 +79,7 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
 
     from kedro_mlops.config import load_config
     from kedro_mlops.docker.health import MARKER
+    from kedro_mlops.serving import MODEL_VARIABLE
 
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
     package = getattr(context, "_package_name", None)
@@ -93,11 +94,13 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
             "MLFLOW_TRACKING_URI at the store that has it."
         ) from exc
     uri = f"models:/{name}@{alias}"
+    # Downloaded once here; every server process loads it from this folder.
+    local = mlflow.artifacts.download_artifacts(artifact_uri=uri)
     bin_dir = str(Path(sys.executable).parent)
     environ = {
         **os.environ,
         "MLFLOW_TRACKING_URI": tracking_uri,
-        # `mlflow models serve` starts uvicorn from PATH: this environment's.
+        MODEL_VARIABLE: local,
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }
     # Each request runs in a thread of its own. ServingRunner predicts one at a
@@ -108,8 +111,8 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
     MARKER.write_text(str(port))
     click.echo(f"Serving {uri} (version {version.version}) on http://{host}:{port}")
     command = [
-        sys.executable, "-m", "mlflow", "models", "serve", "-m", uri,
-        "--env-manager", "local", "-h", host, "-p", str(port), "-w", str(workers),
+        sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port),
+        "--workers", str(workers), "kedro_mlops.serving.app:app",
     ]  # fmt: skip
     os.execve(sys.executable, command, environ)
 
@@ -165,7 +168,8 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
 @click.option("--env", "-e", default=None, help="Kedro environment (for mlflow.yml).")
 def lineage(run_id: str, checkout: bool, env: str | None) -> None:
     """Show what code and data made the MLflow run RUN_ID, and how to restore them."""
-    from kedro_mlops.lineage import Lineage, RestoreError, restore
+    from kedro_mlops.versioning.lineage import Lineage
+    from kedro_mlops.versioning.restore import RestoreError, restore
 
     project_path, client = _tracking_client(env)
     try:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kedro_mlops.config import RegistryConfig
-from kedro_mlops.registry import (
+from kedro_mlops.tracking.registry import (
     CHALLENGER,
     CHAMPION,
     RegistryError,
-    model_requirements,
     register_and_promote,
 )
 
@@ -127,15 +126,3 @@ def test_missing_metric_is_a_clear_error_and_registers_nothing(client):
     ):
         register_and_promote(client, run_id, RegistryConfig(model_name="churn"))
     assert client.search_registered_models() == []
-
-
-def test_model_requirements_are_pinned_to_this_environment():
-    from importlib.metadata import version
-
-    requirements = model_requirements()
-    assert f"kedro=={version('kedro')}" in requirements
-    assert f"scikit-learn=={version('scikit-learn')}" in requirements
-    assert all("==" in r for r in requirements)
-    assert not any(
-        r.startswith("not-a-package") for r in model_requirements(("not-a-package",))
-    )

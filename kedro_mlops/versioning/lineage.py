@@ -32,10 +32,13 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 TAG_PREFIX = "mlops.lineage."
 WORKSPACE = "workspace"
@@ -169,7 +172,7 @@ def data_version(
     name: str, dataset: Any, role: str, git_root: Path
 ) -> DataVersion | None:
     """Read the version of a ``DVCDataset`` from its files (not from the object's state)."""
-    from kedro_mlops.datasets.dvc_dataset import file_md5
+    from kedro_mlops.versioning.records import file_md5
 
     if not dataset.tracked:
         path = dataset.filepath.resolve()
@@ -211,7 +214,7 @@ def data_version(
 
 def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | None:
     """md5 and size of the ``.dvc`` record of ``relative`` in git at ``rev``."""
-    from kedro_mlops.datasets.dvc_dataset import parse_record
+    from kedro_mlops.versioning.records import parse_record
 
     shown = subprocess.run(
         ["git", "-C", str(root), "show", f"{rev}:{relative}.dvc"],
@@ -222,7 +225,7 @@ def _committed_record(root: Path, rev: str, relative: str) -> tuple[str, int] | 
     return parse_record(shown.stdout) if shown.returncode == 0 else None
 
 
-def _git_root(folder: Path) -> Path:
+def git_toplevel(folder: Path) -> Path:
     top = subprocess.run(
         ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
         capture_output=True,
@@ -236,7 +239,7 @@ def collect(
     pipeline: Any, catalog: Any, project_path: Path, env: str, pipelines: list[str]
 ) -> Lineage:
     """The lineage of a pipeline run: every DVCDataset it reads or writes."""
-    from kedro_mlops.datasets import DVCDataset
+    from kedro_mlops.versioning.dataset import DVCDataset
 
     outputs = set(pipeline.all_outputs())
     git_roots: dict[Path, Path] = {}  # DVC repository -> its git root, asked once
@@ -250,7 +253,7 @@ def collect(
             else:
                 root = dataset.repository_root()
                 if root not in git_roots:
-                    git_roots[root] = _git_root(root)
+                    git_roots[root] = git_toplevel(root)
                 version = data_version(name, dataset, role, git_roots[root])
             if version is not None:
                 versions.append(version)
@@ -281,59 +284,43 @@ def log_lineage(client: Any, run_id: str, lineage: Lineage) -> None:
         client.log_inputs(run_id, datasets=inputs)
 
 
-class RestoreError(RuntimeError):
-    """Raised when data versions cannot be restored safely."""
+def record_run(
+    client: Any,
+    run_id: str,
+    run_params: dict[str, Any],
+    pipeline: Any,
+    catalog: Any,
+) -> Lineage:
+    """Collect the lineage of a finished ``kedro run`` and write it into its run.
 
-
-def restore(lineage: Lineage, project_path: Path) -> list[DataVersion]:
-    """Put every restorable data version of ``lineage`` back into the workspace.
-
-    Each ``.dvc`` record is rewritten with the recorded md5 and size, then
-    ``dvc checkout`` brings the bytes from the cache (or ``dvc pull`` first).
-    Refuses, changing nothing, when git-tracked files have uncommitted changes
-    or when a data file to restore differs from its ``.dvc`` record (it would be
-    lost).
-
-    Raises:
-        RestoreError: what is uncommitted, and how to keep it.
+    ``run_params`` are Kedro's (``pipeline_names`` or the older
+    ``pipeline_name``, ``env``, ``project_path``). Logs one line per data
+    version, and a warning for a file edited but not added to DVC.
     """
-    from dvc.repo import Repo
-
-    from kedro_mlops.datasets.dvc_dataset import write_record
-
-    _, dirty = git_state(project_path)
-    if dirty:
-        raise RestoreError(
-            "The work tree has uncommitted changes; restoring would mix them with "
-            "the run's data. Commit or stash them (`git stash`), then run again."
+    names = run_params.get("pipeline_names") or run_params.get("pipeline_name")
+    if isinstance(names, str):
+        names = [names]
+    lineage = collect(
+        pipeline,
+        catalog,
+        Path(run_params.get("project_path") or Path.cwd()),
+        env=run_params.get("env") or "local",
+        pipelines=list(names or ["__default__"]),
+    )
+    log_lineage(client, run_id, lineage)
+    for version in lineage.data:
+        logger.info(
+            "Lineage: %s %s md5 %s (%s)",
+            version.role,
+            version.path,
+            version.md5,
+            version.state,
         )
-    git_root = _git_root(project_path)
-    versions = lineage.restorable()
-    with Repo(str(project_path), _wait_for_lock=True) as repo:
-        records = [
-            git_root / v.dvc_file for v in versions if (git_root / v.dvc_file).exists()
-        ]
-        changed = repo.status(targets=[str(r) for r in records]) if records else {}
-        if changed:
-            paths = ", ".join(sorted(changed))
-            raise RestoreError(
-                f"Data differs from its .dvc record ({paths}) and is not in DVC yet; "
-                "restoring would lose it. Keep it first: `dvc add <file>` and commit "
-                "the .dvc file, then run again."
+        if version.state == "modified":
+            logger.warning(
+                "%s was edited but not added to DVC: this run can be traced but "
+                "its data cannot be restored. Run `dvc add %s` and commit.",
+                version.path,
+                version.path,
             )
-        for version in versions:
-            record = git_root / version.dvc_file
-            pending = write_record(
-                record, Path(version.path).name, version.md5, version.size
-            )
-            pending.replace(record)
-        targets = [str(git_root / v.dvc_file) for v in versions]
-        if targets:
-            from dvc.exceptions import CheckoutError
-
-            try:
-                repo.checkout(targets=targets, force=True)
-            except CheckoutError:  # not in the local cache: bring it from the remote
-                repo.fetch(targets=targets)
-                repo.checkout(targets=targets, force=True)
-    return versions
+    return lineage

@@ -1,5 +1,5 @@
-"""ServingRunner: quiet runs, 4xx for bad input, one shared empty hook manager,
-one run at a time."""
+"""ServingRunner: quiet runs (with the serving patches), 4xx for bad input, one
+shared empty hook manager (with the serving patches), one run at a time."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from kedro_mlflow.mlflow import KedroPipelineModel
 from kedro_mlflow.mlflow import kedro_pipeline_model as kpm_module
 from mlflow.exceptions import MlflowException
 
-from kedro_mlops.serving import ServingRunner, SharedEmptyHookManager
+from kedro_mlops import patches
+from kedro_mlops.patches import SharedEmptyHookManager
+from kedro_mlops.serving import ServingRunner
 
 
 def _check(batch: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +58,7 @@ def _predict(model: KedroPipelineModel, batch: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_predict_runs_the_nodes_without_kedro_node_logging(caplog):
+    patches.install("serving")
     model = _model(offset=2)
     with caplog.at_level(logging.DEBUG):
         scores = _predict(model, pd.DataFrame({"age": [30, 40]}))
@@ -83,6 +86,7 @@ def test_a_bug_is_an_internal_error_logged_on_the_server(caplog):
 
 
 def test_predict_reuses_one_empty_hook_manager():
+    patches.install("serving")
     _model()
     create = kpm_module._create_hook_manager
     assert isinstance(create, SharedEmptyHookManager)
@@ -109,10 +113,10 @@ def test_a_manager_with_plugins_is_never_shared():
     assert create() is fresh
 
 
-def test_loading_twice_wraps_once():
-    _model()
+def test_installing_twice_wraps_once():
+    patches.install("serving")
     wrapped = kpm_module._create_hook_manager
-    _model()
+    patches.install("serving")
     assert kpm_module._create_hook_manager is wrapped
     assert not isinstance(wrapped.create, SharedEmptyHookManager)
 

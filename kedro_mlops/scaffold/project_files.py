@@ -30,9 +30,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kedro_mlops.docker import template as docker_template
+from kedro_mlops.scaffold import FILES, template
 
-CONF_TEMPLATES = Path(__file__).parent / "conf_templates"
 PLACEHOLDER = "{{ package }}"
 
 
@@ -44,14 +43,7 @@ class Written:
 
 def rendered(package_name: str) -> dict[str, str]:
     """Project path -> content, for a project whose package is ``package_name``."""
-    files = {
-        f"conf/base/{name}": (CONF_TEMPLATES / name).read_text(encoding="utf-8")
-        for name in ("mlops.yml", "mlflow.yml")
-    }
-    files |= {name: docker_template(name) for name in ("Dockerfile", ".dockerignore")}
-    return {
-        path: text.replace(PLACEHOLDER, package_name) for path, text in files.items()
-    }
+    return {path: template(path).replace(PLACEHOLDER, package_name) for path in FILES}
 
 
 def write_files(

@@ -16,7 +16,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro.runner import ParallelRunner, ThreadRunner
 
 from kedro_mlops.datasets import DVCDataset
-from kedro_mlops.lineage import collect
+from kedro_mlops.versioning.lineage import collect
 from tests.git_dvc import commit, dvc_status
 
 CLEAN = "Data and pipelines are up to date."
@@ -94,7 +94,7 @@ KILLED_SAVE = """
 import sys
 import pandas as pd
 from kedro_mlops.datasets import DVCDataset
-from kedro_mlops.lineage import collect
+from kedro_mlops.versioning.lineage import collect
 rows = int(sys.argv[1])
 frame = pd.DataFrame({"a": range(rows), "b": [0.25] * rows, "c": ["text"] * rows})
 DVCDataset(filepath="data/big.csv", dataset="pandas.CSVDataset").save(frame)

@@ -1,0 +1,34 @@
+"""A drift check's outputs, logged into the active MLflow run.
+
+When a node made by :func:`kedro_mlops.drift.pipeline.create_pipeline` has run
+inside ``kedro run`` with kedro-mlflow, its metrics and HTML report go into
+the run (``drift/<namespace>_report.html``). Called by the plugin's
+``after_node_run`` hook for every node: other nodes cost a dictionary lookup,
+and neither this package's pipeline module nor MLflow is imported for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def log_check_outputs(node: Any, outputs: dict[str, Any]) -> bool:
+    """Log ``outputs`` of ``node`` if it is a drift check and a run is active.
+
+    Returns:
+        Whether anything was logged.
+    """
+    pipeline = sys.modules.get("kedro_mlops.drift.pipeline")
+    if pipeline is None or node.func is not pipeline.check_batch:
+        return False  # a drift node has imported its module before it ran
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None or not mlflow.active_run():
+        return False
+    namespace = node.namespace or "drift"
+    metrics = outputs[f"{namespace}.metrics"]
+    mlflow.log_metrics({name: m["value"] for name, m in metrics.items()})
+    mlflow.log_text(
+        outputs[f"{namespace}.report_html"], f"drift/{namespace}_report.html"
+    )
+    return True

@@ -1,0 +1,311 @@
+"""Every name of a dependency that kedro-mlops replaces at run time, in one place.
+
+Replacing a dependency's function is the last resort: each entry of
+:data:`PATCHES` says what it replaces, why, and where its measured gain is
+documented (``docs/architecture.md``, "Patched names"). Nothing is replaced on
+import or on unpickling a model: :func:`install` is called explicitly, with a
+group,
+
+* ``"tracking"`` by the plugin's ``after_context_created`` hook, before
+  kedro-mlflow opens a run;
+* ``"serving"`` by the model server that ``kedro mlops serve`` starts
+  (:mod:`kedro_mlops.serving.app`), with the log filters of :data:`LOG_FILTERS`.
+
+When a dependency no longer has a name (an upgrade moved it), its own behaviour
+stays and :func:`install` logs one warning naming what is lost; nothing fails.
+A second :func:`install` replaces nothing twice.
+
+Example:
+    >>> sorted({patch.group for patch in PATCHES})
+    ['serving', 'tracking']
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_MARK = "_kedro_mlops_patch"
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One replaced name: ``module.name`` becomes ``replace(original)``."""
+
+    group: str
+    module: str
+    name: str
+    why: str
+    replace: Callable[[Callable[..., Any]], Callable[..., Any]]
+
+    @property
+    def target(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+# ---------------------------------------------------------------- the stand-ins
+
+
+def ipython_loaded() -> bool:
+    return "IPython" in sys.modules
+
+
+def _standing_in_for(original: Callable, wrapper: Callable) -> Callable:
+    """``wrapper`` in place of ``original``, unless ``original`` is one already."""
+    if getattr(original, _MARK, False):
+        return original
+    functools.update_wrapper(wrapper, original)
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def guarded(probe: Callable[[], Any], answer_when_absent: Callable[[], Any]):
+    """``probe`` when IPython is loaded, else ``answer_when_absent()``."""
+
+    def guarded_probe() -> Any:
+        return probe() if ipython_loaded() else answer_when_absent()
+
+    return _standing_in_for(probe, guarded_probe)
+
+
+def _no_ipython(probe: Callable[[], Any]) -> Callable[[], Any]:
+    return guarded(probe, lambda: False)
+
+
+def _no_dbutils(probe: Callable[[], Any]) -> Callable[[], Any]:
+    from mlflow.utils import databricks_utils
+
+    error = databricks_utils._NoDbutilsError  # checked by install: see _present
+
+    def no_dbutils() -> Any:
+        raise error
+
+    return guarded(probe, no_dbutils)
+
+
+def satisfied(requirement: str) -> bool:
+    """True when ``requirement`` is a plain ``name<specifier>`` that the installed
+    distribution satisfies; False when it is not, or not plainly (extras,
+    markers, URLs, files), so that MLflow's own check decides."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        return False
+    if parsed.extras or parsed.marker or parsed.url:
+        return False
+    if parsed.name.lower() == "mlflow":
+        import mlflow
+
+        return parsed.specifier.contains(mlflow.__version__)  # as MLflow compares
+    try:
+        return parsed.specifier.contains(version(parsed.name))
+    except PackageNotFoundError:
+        return False
+
+
+def requirements_check(check: Callable[[Iterable[str]], Any]):
+    """MLflow's mismatch warning, called only when a requirement is not plainly
+    satisfied by the installed distributions."""
+
+    def check_when_needed(model_requirements: Iterable[str]) -> Any:
+        requirements = list(model_requirements)
+        if all(satisfied(r) for r in requirements):
+            return None
+        return check(requirements)
+
+    return _standing_in_for(check, check_when_needed)
+
+
+class SharedEmptyHookManager:
+    """A stand-in for Kedro's ``_create_hook_manager`` that returns one manager
+    for as long as no plugin is registered on it, and a new one otherwise."""
+
+    def __init__(self, create: Callable[[], Any]) -> None:
+        self.create = create
+        self._manager: Any = None
+        setattr(self, _MARK, True)
+
+    def __call__(self) -> Any:
+        manager = self._manager
+        if manager is None or manager.get_plugins():
+            manager = self._manager = self.create()
+        return manager
+
+
+def _shared_hook_manager(create: Callable[[], Any]) -> Callable[[], Any]:
+    return create if getattr(create, _MARK, False) else SharedEmptyHookManager(create)
+
+
+# ------------------------------------------------------------------- the list
+
+_IPYTHON_PROBE = (
+    "asked at every mlflow.start_run; importing IPython to answer costs about a "
+    "second wherever it is installed, and without it loaded no shell can exist"
+)
+_REQUIREMENTS = (
+    "logging or loading a model maps every installed distribution to its modules "
+    "to warn about unmet requirements; a metadata lookup per requirement answers "
+    "first, and MLflow's check still runs when one is not plainly met"
+)
+
+PATCHES: tuple[Patch, ...] = (
+    Patch(
+        "tracking",
+        "mlflow.tracking.context.jupyter_notebook_context",
+        "is_running_in_ipython_environment",
+        _IPYTHON_PROBE,
+        _no_ipython,
+    ),
+    Patch(
+        "tracking",
+        "mlflow.utils.databricks_utils",
+        "is_running_in_ipython_environment",
+        _IPYTHON_PROBE,
+        _no_ipython,
+    ),
+    Patch(
+        "tracking",
+        "mlflow.utils.databricks_utils",
+        "_get_dbutils",
+        _IPYTHON_PROBE + " (it raises MLflow's own _NoDbutilsError instead)",
+        _no_dbutils,
+    ),
+    Patch(
+        "tracking",
+        "mlflow.utils.environment",
+        "warn_dependency_requirement_mismatches",
+        _REQUIREMENTS,
+        requirements_check,
+    ),
+    Patch(
+        "tracking",
+        "mlflow.pyfunc",
+        "warn_dependency_requirement_mismatches",
+        _REQUIREMENTS,
+        requirements_check,
+    ),
+    Patch(
+        "serving",
+        "kedro_mlflow.mlflow.kedro_pipeline_model",
+        "_create_hook_manager",
+        "kedro-mlflow builds a new, empty pluggy hook manager on every predict; "
+        "one shared empty manager serves every request",
+        _shared_hook_manager,
+    ),
+)
+
+#: Names that a patch needs besides the one it replaces.
+_ALSO_NEEDED = {"_get_dbutils": ("_NoDbutilsError",)}
+
+_warned: set[str] = set()
+
+
+# --------------------------------------------------------------- log filters
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Records of ``logger`` that ``drops`` says are dropped while serving."""
+
+    logger: str
+    drops: str
+    keep: Callable[[logging.LogRecord], bool]
+
+
+def _outside_a_request(record: logging.LogRecord) -> bool:
+    from kedro_mlops.serving.runner import SERVING
+
+    return not SERVING.get()
+
+
+def _not_params_chatter(record: logging.LogRecord) -> bool:
+    return not (
+        record.levelno < logging.WARNING and str(record.msg).startswith("Using params:")
+    )
+
+
+#: Per-request log lines of the served model that nobody acts on.
+LOG_FILTERS: tuple[LogFilter, ...] = (
+    LogFilter(
+        "kedro.pipeline.node",
+        "'Running node' per node, and Kedro's copy of an error that the runner "
+        "reports once with the request's context (only inside a ServingRunner run)",
+        _outside_a_request,
+    ),
+    LogFilter(
+        "kedro_mlflow.mlflow.kedro_pipeline_model",
+        "the INFO line 'Using params:...' that kedro-mlflow writes on every predict "
+        "(matched on its text)",
+        _not_params_chatter,
+    ),
+)
+
+
+class _Filter(logging.Filter):
+    def __init__(self, entry: LogFilter) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.entry.keep(record)
+
+
+def install_log_filters() -> None:
+    """Add each of :data:`LOG_FILTERS` to its logger, once."""
+    for entry in LOG_FILTERS:
+        target = logging.getLogger(entry.logger)
+        if not any(isinstance(f, _Filter) and f.entry is entry for f in target.filters):
+            target.addFilter(_Filter(entry))
+
+
+def _present(module: Any, patch: Patch) -> bool:
+    names = (patch.name, *_ALSO_NEEDED.get(patch.name, ()))
+    return module is not None and all(hasattr(module, n) for n in names)
+
+
+def install(group: str) -> list[str]:
+    """Replace the names of ``group`` (``"tracking"`` or ``"serving"``).
+
+    Returns the replaced names (``module.name``). A missing name is left to
+    the dependency, with one warning per process.
+
+    Raises:
+        ValueError: ``group`` is not a group of :data:`PATCHES`.
+    """
+    groups = {patch.group for patch in PATCHES}
+    if group not in groups:
+        raise ValueError(f"No patch group {group!r}; groups: {sorted(groups)}")
+    installed = []
+    for patch in PATCHES:
+        if patch.group != group:
+            continue
+        try:
+            module = importlib.import_module(patch.module)
+        except ImportError:
+            module = None
+        if not _present(module, patch):
+            if patch.target not in _warned:
+                _warned.add(patch.target)
+                logger.warning(
+                    "kedro-mlops: %s is gone (another version of its package?); "
+                    "running with the package's own behaviour, which is slower: %s.",
+                    patch.target,
+                    patch.why,
+                )
+            continue
+        setattr(module, patch.name, patch.replace(getattr(module, patch.name)))
+        installed.append(patch.target)
+    if group == "serving":
+        install_log_filters()
+    return installed

@@ -1,0 +1,129 @@
+"""Kedro hooks of kedro-mlops, registered through the ``kedro.hooks`` entry point.
+
+They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
+
+* ``after_context_created`` (first): the ``${mlops.*}`` resolvers exist before
+  kedro-mlflow reads ``mlflow.yml``; the tracking patches are installed; a wrong
+  ``mlops.yml`` stops the session before any MLflow run is opened;
+* ``after_catalog_created``: the drift settings become the catalog dataset the
+  drift nodes read;
+* ``after_node_run``: a drift check's metrics and report go into the run;
+* ``before_pipeline_run`` (last, once kedro-mlflow has opened its run): a
+  bundled model's ``signature: auto`` is resolved;
+* ``after_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow logs
+  the bundled model) its fitted estimators are shared; last (after the model is
+  logged and the run closed) the run's lineage is written, then the model is
+  registered and the champion/challenger aliases move.
+
+Only Kedro is imported at module level.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+
+class MlopsHooks:
+    """Project-wide hooks: tracking store, lineage, drift logging, the registry flow."""
+
+    def __init__(self) -> None:
+        self.config: Any = None
+        self._run_id: str | None = None
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        from kedro_mlops import patches
+        from kedro_mlops.config import load_config
+        from kedro_mlops.tracking.uri import register_resolvers
+
+        # Kedro's logging config only lets its own loggers through at INFO;
+        # the registry summary is worth a line in every training run.
+        package_logger = logging.getLogger("kedro_mlops")
+        if package_logger.level == logging.NOTSET:
+            package_logger.setLevel(logging.INFO)
+        register_resolvers(context.project_path)
+        patches.install("tracking")
+        self.config = load_config(
+            context.config_loader,
+            source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
+            package_name=getattr(context, "_package_name", None) or _package_name(),
+        )
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        """Make ``mlops.yml``'s drift settings available to drift-check nodes."""
+        if self.config is not None:
+            from kedro_mlops.drift.pipeline import CONFIG_DATASET
+
+            catalog[CONFIG_DATASET] = self.config.drift
+
+    @hook_impl
+    def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
+        """Log a drift check's metrics and HTML report into the active MLflow run."""
+        if "kedro_mlops.drift.pipeline" in sys.modules:  # else no drift node ran
+            from kedro_mlops.drift.tracking import log_check_outputs
+
+            log_check_outputs(node, outputs)
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        mlflow = sys.modules.get("mlflow")
+        active = mlflow.active_run() if mlflow is not None else None
+        self._run_id = active.info.run_id if active is not None else None
+        if self._run_id is not None:
+            from kedro_mlops.tracking.model_logging import resolve_auto_signature
+
+            resolve_auto_signature(pipeline, catalog)
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        run_id, self._run_id = self._run_id, None
+        if run_id is None:
+            return
+        from mlflow import MlflowClient
+
+        from kedro_mlops.versioning.lineage import record_run
+
+        client = MlflowClient()
+        record_run(client, run_id, run_params, pipeline, catalog)
+        if self.config is None or not self.config.registry.enabled:
+            return
+        from kedro_mlops.tracking.registry import register_and_promote
+
+        result = register_and_promote(client, run_id, self.config.registry)
+        if result is not None:
+            logger.info("Model registry: %s", result.summary())
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._run_id = None
+
+
+class BundleHooks:
+    """Runs before kedro-mlflow logs a bundled model (its hook is not ``tryfirst``)."""
+
+    @hook_impl(tryfirst=True)
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        from kedro_mlops.serving.bundle import share_fitted_estimators
+
+        share_fitted_estimators(pipeline, catalog)
+
+
+def _package_name() -> str | None:
+    from kedro.framework.project import PACKAGE_NAME
+
+    return PACKAGE_NAME
+
+
+hooks = MlopsHooks()
+bundle_hooks = BundleHooks()
