@@ -183,8 +183,14 @@ def test_champion_scores_like_the_inference_pipelines(installed, trained):
         f"model = mlflow.pyfunc.load_model('models:/{MODEL}@champion')\n"
         "out = model.predict(pd.read_csv('data/01_raw/batch_production.csv'))\n"
         "out.to_csv('champion_predictions.csv', index=False)\n"
+        "import copy\n"
+        "catalog = model.unwrap_python_model().loaded_catalog\n"
+        "fitted = ('model', 'preprocessor')\n"
+        "print('shared:', [n for n in fitted if copy.deepcopy(catalog.load(n)) is catalog.load(n)])\n"
     )
-    installed.run("python", "-c", script, cwd=trained)
+    shared = installed.run("python", "-c", script, cwd=trained).stdout
+    # (the fitted estimators are shared between requests, not deep-copied)
+    assert "shared: ['model', 'preprocessor']" in shared
     by_champion = pd.read_csv(trained / "champion_predictions.csv")
     pd.testing.assert_frame_equal(by_champion, by_inference)
     # and the `infer` pipeline's own nodes (local preprocessor and model) agree too
