@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -217,3 +218,11 @@ def test_unpickling_a_bundled_model_patches_nothing():
         check=True,
     )
     assert result.stdout.decode().splitlines()[-1].split() == ["True", "True", "False"]
+
+
+def test_the_architecture_page_lists_every_patch():
+    from tests.conftest import REPO
+
+    page = (REPO / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| (tracking|serving) \| `([^`]+)` \|", page, re.MULTILINE)
+    assert sorted(rows) == sorted((p.group, p.target) for p in patches.PATCHES)
