@@ -4,8 +4,10 @@ The public names, all importable from here without loading scipy (it is
 imported inside the functions that need it):
 
 * :func:`detect_drift` compares two DataFrames and returns a :class:`DriftReport`
-  (JSON, MLflow metrics, self-contained HTML); :func:`check_drift` acts on it
-  (``on_drift``: fail, warn or flag).
+  (JSON, MLflow metrics); :func:`check_drift` acts on it (``on_drift``: fail,
+  warn or flag).
+* :func:`render_html` and :func:`save_html` render a report as one
+  self-contained HTML page.
 * :func:`build_profile`, :func:`summarize`, :func:`merge_summaries` and
   :func:`compare_summaries` do the same on data processed in chunks.
 * :class:`DriftConfig` holds the settings (the ``drift:`` section of mlops.yml).
@@ -34,6 +36,7 @@ from .detect import (
     select_test,
 )
 from .errors import DriftDetectedError, DriftInputError
+from .html import render_html, save_html
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
 from .summaries import (
     DatasetSummary,
@@ -61,6 +64,8 @@ __all__ = [
     "crossover_size",
     "detect_drift",
     "merge_summaries",
+    "render_html",
+    "save_html",
     "select_test",
     "summarize",
 ]

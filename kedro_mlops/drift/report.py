@@ -1,4 +1,7 @@
-"""The typed drift report: JSON (and back), MLflow metrics, HTML.
+"""The typed drift report: JSON (and back) and MLflow metrics.
+
+A report is data, so that it can be stored, compared and read back;
+:mod:`kedro_mlops.drift.html` renders it as a page.
 
 Example:
     >>> import pandas as pd
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -248,36 +250,6 @@ class DriftReport(_Model):
             metrics[f"{base}.drifted"] = float(column.drifted)
             metrics[f"{base}.missing_share_change"] = float(column.missing_share_change)
         return metrics
-
-    def to_html(self, title: str = "Data drift report") -> str:
-        """A self-contained HTML page (no scripts, fonts or images from anywhere).
-
-        Example:
-            >>> report = DriftReport(dataset_drift=False, drift_share=0.0,
-            ...                      share_threshold=0.5, columns=[],
-            ...                      rows_reference=1, rows_current=1)
-            >>> report.to_html().startswith("<!DOCTYPE html>")
-            True
-        """
-        from .html import render_html
-
-        return render_html(self, title=title)
-
-    def save_html(self, path: str | Path, title: str = "Data drift report") -> Path:
-        """Write :meth:`to_html` to ``path`` (UTF-8) and return the path.
-
-        Example:
-            >>> import tempfile
-            >>> report = DriftReport(dataset_drift=False, drift_share=0.0,
-            ...                      share_threshold=0.5, columns=[],
-            ...                      rows_reference=1, rows_current=1)
-            >>> with tempfile.TemporaryDirectory() as folder:
-            ...     report.save_html(Path(folder) / "drift.html").name
-            'drift.html'
-        """
-        target = Path(path)
-        target.write_text(self.to_html(title=title), encoding="utf-8")
-        return target
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
