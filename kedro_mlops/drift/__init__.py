@@ -37,14 +37,9 @@ from .detect import (
 )
 from .errors import DriftDetectedError, DriftInputError
 from .html import render_html, save_html
+from .profile import DriftProfile, build_profile
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
-from .summaries import (
-    DatasetSummary,
-    DriftProfile,
-    build_profile,
-    merge_summaries,
-    summarize,
-)
+from .summaries import DatasetSummary, merge_summaries, summarize
 
 __all__ = [
     "ColumnDrift",

@@ -32,15 +32,13 @@ import pandas as pd
 from . import statistics as st
 from .config import P_VALUE_TESTS, DriftConfig, TestName
 from .errors import DriftDetectedError, DriftInputError
+from .profile import ColumnProfile, DriftProfile, build_profile_and_summary
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport, severity
 from .summaries import (
     CategoricalSummary,
-    ColumnProfile,
     ColumnSummary,
     DatasetSummary,
-    DriftProfile,
     NumericSummary,
-    _profile_and_summary,
     summarize,
 )
 
@@ -150,7 +148,7 @@ def detect_drift(
         ['plan']
     """
     config = _as_config(config)
-    profile, reference_summary = _profile_and_summary(reference, config)
+    profile, reference_summary = build_profile_and_summary(reference, config)
     _check_not_empty(len(current))
     return compare_summaries(profile, reference_summary, summarize(current, profile))
 

@@ -90,11 +90,14 @@ def test_examples_in_docstrings_run():
         config,
         detect,
         errors,
+        html,
+        profile,
         report,
         statistics,
         summaries,
     )
 
-    for module in (package, config, detect, errors, report, statistics, summaries):
+    modules = (package, config, detect, errors, html, profile, report, statistics)
+    for module in (*modules, summaries):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__

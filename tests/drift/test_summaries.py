@@ -17,7 +17,7 @@ from kedro_mlops.drift import (
     merge_summaries,
     summarize,
 )
-from kedro_mlops.drift.summaries import FINE_BINS, _profile_and_summary
+from kedro_mlops.drift.profile import FINE_BINS, build_profile_and_summary
 
 
 def _dataset(seed: int, n: int, drift: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -97,7 +97,7 @@ def test_chunked_gives_the_decisions_and_statistics_of_whole(seed, n, drift):
 
 def test_reference_summarised_in_chunks_equals_the_profiles_own():
     reference, _ = _dataset(6, 20_000, False)
-    profile, whole = _profile_and_summary(reference, CONFIG)
+    profile, whole = build_profile_and_summary(reference, CONFIG)
     merged = merge_summaries(summarize(c, profile) for c in _chunks(reference, 6))
     for name, column in whole.columns.items():
         other = merged.columns[name]
