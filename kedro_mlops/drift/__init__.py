@@ -28,17 +28,13 @@ Example:
 from __future__ import annotations
 
 from .config import ColumnSettings, DriftConfig, Thresholds
-from .detect import (
-    check_drift,
-    compare_summaries,
-    crossover_size,
-    detect_drift,
-    select_test,
-)
+from .decision import compare_summaries, detect_drift
 from .errors import DriftDetectedError, DriftInputError
+from .gate import check_drift
 from .html import render_html, save_html
 from .profile import DriftProfile, build_profile
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
+from .selection import crossover_size, select_test
 from .summaries import DatasetSummary, merge_summaries, summarize
 
 __all__ = [

@@ -33,7 +33,8 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 
 from .config import DriftConfig
-from .detect import check_drift, detect_drift
+from .decision import detect_drift
+from .gate import check_drift
 from .html import render_html
 
 CONFIG_DATASET = "mlops_drift_config"

@@ -164,11 +164,11 @@ def test_check_drift_fail_warn_flag(caplog):
     report = detect_drift(reference, _frame(rng, 300, mean=2, mix=[0.1, 0.1, 0.8]))
     with pytest.raises(DriftDetectedError, match="normal"):
         check_drift(report, on_drift="fail")
-    with caplog.at_level(logging.WARNING, logger="kedro_mlops.drift.detect"):
+    with caplog.at_level(logging.WARNING, logger="kedro_mlops.drift.gate"):
         assert check_drift(report) is report  # default: warn
     assert "Data drift" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="kedro_mlops.drift.detect"):
+    with caplog.at_level(logging.WARNING, logger="kedro_mlops.drift.gate"):
         check_drift(report, on_drift="flag")
     assert caplog.text == ""
     calm = detect_drift(reference, reference)
