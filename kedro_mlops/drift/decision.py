@@ -5,8 +5,9 @@ A column drifts when its deciding statistic (chosen by
 column that cannot be compared (changed dtype, no values on one side) is a
 verdict of its own. The dataset drifts when at least ``share_threshold`` of the
 compared feature columns drift; the prediction column is judged alike but
-reported apart. :func:`detect_drift` decides on two frames,
-:func:`compare_summaries` on summaries of data processed in chunks.
+reported apart. Columns are ordered by :func:`severity`, drifted first.
+:func:`detect_drift` decides on two frames, :func:`compare_summaries` on
+summaries of data processed in chunks.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +31,7 @@ from .config import P_VALUE_TESTS, DriftConfig, TestName
 from .errors import DriftInputError
 from .evidence import categorical_evidence, numeric_evidence
 from .profile import ColumnProfile, DriftProfile, build_profile_and_summary
-from .report import ColumnDrift, DriftReport, severity
+from .report import ColumnDrift, DriftReport
 from .selection import select_test
 from .summaries import ColumnSummary, DatasetSummary, summarize
 
@@ -241,3 +243,21 @@ def _judge_column(
         distribution=distribution,
         message=note,
     )
+
+
+def severity(test: str, score: float, threshold: float) -> float:
+    """How far past its threshold a score is: 1 at the threshold, larger is worse.
+
+    For p-value tests it is ``log(p) / log(threshold)``, for distances
+    ``score / threshold``; both are finite (p-values are floored at 1e-300,
+    distances capped at 1e6 thresholds).
+
+    Example:
+        >>> severity("ks", 0.0025, 0.05), severity("psi", 0.4, 0.2)
+        (2.0, 2.0)
+    """
+    if test in ("ks", "chi2"):
+        return round(math.log(max(score, 1e-300)) / math.log(threshold), 12)
+    if math.isnan(score):
+        return 0.0
+    return min(score / threshold, 1e6)

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Literal
 
@@ -262,21 +261,3 @@ def _metric_name(column: str, used: set[str]) -> str:
         name, suffix = f"{base}_{suffix}", suffix + 1
     used.add(name)
     return name
-
-
-def severity(test: str, score: float, threshold: float) -> float:
-    """How far past its threshold a score is: 1 at the threshold, larger is worse.
-
-    For p-value tests it is ``log(p) / log(threshold)``, for distances
-    ``score / threshold``; both are finite (p-values are floored at 1e-300,
-    distances capped at 1e6 thresholds).
-
-    Example:
-        >>> severity("ks", 0.0025, 0.05), severity("psi", 0.4, 0.2)
-        (2.0, 2.0)
-    """
-    if test in ("ks", "chi2"):
-        return round(math.log(max(score, 1e-300)) / math.log(threshold), 12)
-    if math.isnan(score):
-        return 0.0
-    return min(score / threshold, 1e6)
