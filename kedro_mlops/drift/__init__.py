@@ -13,6 +13,14 @@ imported inside the functions that need it):
 * :class:`DriftConfig` holds the settings (the ``drift:`` section of mlops.yml).
 * :mod:`kedro_mlops.drift.statistics` has the statistics on plain arrays.
 
+One module per step, in the order the data goes through them: ``profile``
+(how each column is compared, fixed from the reference), ``summaries``
+(mergeable counts of a chunk), ``selection`` (which statistic decides),
+``evidence`` (a column's statistics from two summaries), ``decision`` (column
+and dataset verdicts), ``report`` (the verdicts as data), ``html`` (the report
+as a page) and ``gate`` (acting on the report); ``pipeline`` wraps it all in a
+Kedro pipeline.
+
 See docs/drift.md for the rule that picks the test and the design of the summaries.
 
 Example:
