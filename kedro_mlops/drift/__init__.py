@@ -4,12 +4,22 @@ The public names, all importable from here without loading scipy (it is
 imported inside the functions that need it):
 
 * :func:`detect_drift` compares two DataFrames and returns a :class:`DriftReport`
-  (JSON, MLflow metrics, self-contained HTML); :func:`check_drift` acts on it
-  (``on_drift``: fail, warn or flag).
+  (JSON, MLflow metrics); :func:`check_drift` acts on it (``on_drift``: fail,
+  warn or flag).
+* :func:`render_html` and :func:`save_html` render a report as one
+  self-contained HTML page.
 * :func:`build_profile`, :func:`summarize`, :func:`merge_summaries` and
   :func:`compare_summaries` do the same on data processed in chunks.
 * :class:`DriftConfig` holds the settings (the ``drift:`` section of mlops.yml).
 * :mod:`kedro_mlops.drift.statistics` has the statistics on plain arrays.
+
+One module per step, in the order the data goes through them: ``profile``
+(how each column is compared, fixed from the reference), ``summaries``
+(mergeable counts of a chunk), ``selection`` (which statistic decides),
+``evidence`` (a column's statistics from two summaries), ``decision`` (column
+and dataset verdicts), ``report`` (the verdicts as data), ``html`` (the report
+as a page) and ``gate`` (acting on the report); ``pipeline`` wraps it all in a
+Kedro pipeline.
 
 See docs/drift.md for the rule that picks the test and the design of the summaries.
 
@@ -26,22 +36,14 @@ Example:
 from __future__ import annotations
 
 from .config import ColumnSettings, DriftConfig, Thresholds
-from .detect import (
-    check_drift,
-    compare_summaries,
-    crossover_size,
-    detect_drift,
-    select_test,
-)
+from .decision import compare_summaries, detect_drift
 from .errors import DriftDetectedError, DriftInputError
+from .gate import check_drift
+from .html import render_html, save_html
+from .profile import DriftProfile, build_profile
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
-from .summaries import (
-    DatasetSummary,
-    DriftProfile,
-    build_profile,
-    merge_summaries,
-    summarize,
-)
+from .selection import crossover_size, select_test
+from .summaries import DatasetSummary, merge_summaries, summarize
 
 __all__ = [
     "ColumnDrift",
@@ -61,6 +63,8 @@ __all__ = [
     "crossover_size",
     "detect_drift",
     "merge_summaries",
+    "render_html",
+    "save_html",
     "select_test",
     "summarize",
 ]

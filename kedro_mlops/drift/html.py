@@ -1,10 +1,11 @@
 """Self-contained HTML rendering of a drift report.
 
-One file with inline CSS and inline SVG: no script, no font, no image and no
-stylesheet is fetched from anywhere, and a Content-Security-Policy forbids the
-browser from trying. The page has a verdict, a summary table (most severe
-first, drifted columns marked) and, per column, the reference and current
-distributions side by side.
+Kept apart from :mod:`kedro_mlops.drift.report`: the report is data, this
+module only renders it. One file with inline CSS and inline SVG: no script, no
+font, no image and no stylesheet is fetched from anywhere, and a
+Content-Security-Policy forbids the browser from trying. The page has a
+verdict, a summary table (most severe first, drifted columns marked) and, per
+column, the reference and current distributions side by side.
 
 Example:
     >>> from kedro_mlops.drift.report import DriftReport
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import zlib
 from html import escape
+from pathlib import Path
 
 from .report import ColumnDrift, Distribution, DriftReport
 
@@ -70,12 +72,16 @@ def render_html(report: DriftReport, title: str = "Data drift report") -> str:
         report: the drift report.
         title: the page title and heading.
 
+    Returns:
+        The page: inline CSS and SVG, no script, nothing fetched.
+
     Example:
         >>> from kedro_mlops.drift.report import DriftReport
-        >>> render_html(DriftReport(dataset_drift=True, drift_share=1.0,
-        ...                         share_threshold=0.5, columns=[],
-        ...                         rows_reference=1, rows_current=1)).count("<h1>")
-        1
+        >>> page = render_html(DriftReport(dataset_drift=True, drift_share=1.0,
+        ...                                share_threshold=0.5, columns=[],
+        ...                                rows_reference=1, rows_current=1))
+        >>> page.startswith("<!DOCTYPE html>"), page.count("<h1>")
+        (True, 1)
     """
     parts = [
         "<!DOCTYPE html>",
@@ -100,6 +106,34 @@ def render_html(report: DriftReport, title: str = "Data drift report") -> str:
     parts += [_column_section(column) for column in columns]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def save_html(
+    report: DriftReport, path: str | Path, title: str = "Data drift report"
+) -> Path:
+    """Write :func:`render_html` of the report to ``path`` (UTF-8).
+
+    Args:
+        report: the drift report.
+        path: the file to write (replaced if it exists).
+        title: the page title and heading.
+
+    Returns:
+        ``path``, as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile
+        >>> from kedro_mlops.drift.report import DriftReport
+        >>> report = DriftReport(dataset_drift=False, drift_share=0.0,
+        ...                      share_threshold=0.5, columns=[],
+        ...                      rows_reference=1, rows_current=1)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     save_html(report, Path(folder) / "drift.html").name
+        'drift.html'
+    """
+    target = Path(path)
+    target.write_text(render_html(report, title=title), encoding="utf-8")
+    return target
 
 
 def _verdict(report: DriftReport) -> str:

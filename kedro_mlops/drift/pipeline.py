@@ -33,7 +33,9 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 
 from .config import DriftConfig
-from .detect import check_drift, detect_drift
+from .decision import detect_drift
+from .gate import check_drift
+from .html import render_html
 
 CONFIG_DATASET = "mlops_drift_config"
 
@@ -64,7 +66,7 @@ def check_batch(
         name: {"value": value, "step": 0}
         for name, value in report.to_mlflow_metrics().items()
     }
-    return json.loads(report.to_json()), report.to_html(), metrics, decision
+    return json.loads(report.to_json()), render_html(report), metrics, decision
 
 
 def create_pipeline(reference: str, current: str, namespace: str = "drift") -> Pipeline:

@@ -1,4 +1,7 @@
-"""The typed drift report: JSON (and back), MLflow metrics, HTML.
+"""The typed drift report: JSON (and back) and MLflow metrics.
+
+A report is data, so that it can be stored, compared and read back;
+:mod:`kedro_mlops.drift.html` renders it as a page.
 
 Example:
     >>> import pandas as pd
@@ -15,9 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -249,36 +250,6 @@ class DriftReport(_Model):
             metrics[f"{base}.missing_share_change"] = float(column.missing_share_change)
         return metrics
 
-    def to_html(self, title: str = "Data drift report") -> str:
-        """A self-contained HTML page (no scripts, fonts or images from anywhere).
-
-        Example:
-            >>> report = DriftReport(dataset_drift=False, drift_share=0.0,
-            ...                      share_threshold=0.5, columns=[],
-            ...                      rows_reference=1, rows_current=1)
-            >>> report.to_html().startswith("<!DOCTYPE html>")
-            True
-        """
-        from .html import render_html
-
-        return render_html(self, title=title)
-
-    def save_html(self, path: str | Path, title: str = "Data drift report") -> Path:
-        """Write :meth:`to_html` to ``path`` (UTF-8) and return the path.
-
-        Example:
-            >>> import tempfile
-            >>> report = DriftReport(dataset_drift=False, drift_share=0.0,
-            ...                      share_threshold=0.5, columns=[],
-            ...                      rows_reference=1, rows_current=1)
-            >>> with tempfile.TemporaryDirectory() as folder:
-            ...     report.save_html(Path(folder) / "drift.html").name
-            'drift.html'
-        """
-        target = Path(path)
-        target.write_text(self.to_html(title=title), encoding="utf-8")
-        return target
-
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -290,21 +261,3 @@ def _metric_name(column: str, used: set[str]) -> str:
         name, suffix = f"{base}_{suffix}", suffix + 1
     used.add(name)
     return name
-
-
-def severity(test: str, score: float, threshold: float) -> float:
-    """How far past its threshold a score is: 1 at the threshold, larger is worse.
-
-    For p-value tests it is ``log(p) / log(threshold)``, for distances
-    ``score / threshold``; both are finite (p-values are floored at 1e-300,
-    distances capped at 1e6 thresholds).
-
-    Example:
-        >>> severity("ks", 0.0025, 0.05), severity("psi", 0.4, 0.2)
-        (2.0, 2.0)
-    """
-    if test in ("ks", "chi2"):
-        return round(math.log(max(score, 1e-300)) / math.log(threshold), 12)
-    if math.isnan(score):
-        return 0.0
-    return min(score / threshold, 1e6)

@@ -2,7 +2,7 @@
 
 These functions take raw values (numeric statistics) or per-category counts
 (categorical statistics). The drift engine computes the same statistics from
-mergeable summaries (:mod:`kedro_mlops.drift.summaries`); the functions here are
+mergeable summaries (:mod:`kedro_mlops.drift.evidence`); the functions here are
 the reference definitions, and the tests hold them to scipy:
 
 * :func:`ks_2samp`: two-sample Kolmogorov-Smirnov, two-sided. The p-value is

@@ -1,17 +1,14 @@
 """Mergeable per-chunk summaries: the drift engine computes every statistic from these.
 
-A :class:`DriftProfile` is derived once from the reference data: for each
-numeric column a set of *edges* (reference quantiles), for each categorical
-column its categories. A :class:`DatasetSummary` of any frame is then a fixed
-set of counts on those edges and categories. Summaries of chunks merge by
-adding counts, so a frame processed in chunks gives exactly the counts of the
-frame processed whole, and therefore the same statistics and decisions
-(:func:`kedro_mlops.drift.detect_drift` itself is "one chunk").
+A :class:`DatasetSummary` of a frame is a fixed set of counts on the edges and
+categories of a :class:`~kedro_mlops.drift.profile.DriftProfile`. Summaries of
+chunks merge by adding counts, so a frame processed in chunks gives exactly the
+counts of the frame processed whole, and therefore the same statistics and
+decisions (:func:`kedro_mlops.drift.detect_drift` itself is "one chunk").
 
 Numeric columns (details and the error bounds in docs/drift.md):
 
-* ``FINE_BINS + 1`` reference quantiles (levels ``j / FINE_BINS``), duplicates
-  dropped, are the edges ``e_0 < ... < e_E``. Values fall into ``2E + 1``
+* With the profile's edges ``e_0 < ... < e_E``, values fall into ``2E + 1``
   cells: below ``e_0``, exactly ``e_0``, strictly between ``e_0`` and ``e_1``,
   exactly ``e_1``, ..., above ``e_E``. Each cell keeps its count and the sum of
   its values. Because the points themselves are cells, the empirical CDFs of
@@ -23,8 +20,8 @@ Numeric columns (details and the error bounds in docs/drift.md):
 * Up to ``EXACT_VALUES_LIMIT`` distinct values, a summary also keeps the exact
   value counts, and KS, Wasserstein and their p-values are then exact (and for
   samples up to 10,000 values, scipy's exact KS p-value).
-* PSI and the numeric Jensen-Shannon distance use ``PSI_BINS`` reference
-  quantile bins, unions of cells, so they are exact for their bins.
+* PSI and the numeric Jensen-Shannon distance use the profile's ``PSI_BINS``
+  reference quantile bins, unions of cells, so they are exact for their bins.
 * Count, mean and sum of squared deviations merge with Chan's formula.
 
 Categorical columns keep one count per reference category plus one for values
@@ -34,11 +31,12 @@ are per *group* instead: every label goes to one of ``max_categories`` groups by
 a stable hash of its text. The grouping does not depend on the counts, so it
 does not bias the tests (keeping the most frequent reference categories would:
 near the cut they are frequent partly by chance, and the current data regresses
-to the mean). The ``DISPLAY_CATEGORIES`` most frequent reference categories are
-also counted exactly, for the report.
+to the mean). The profile's ``DISPLAY_CATEGORIES`` most frequent reference
+categories are also counted exactly, for the report.
 
 Example:
     >>> import pandas as pd
+    >>> from kedro_mlops.drift.profile import build_profile
     >>> reference = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": list("aabb")})
     >>> profile = build_profile(reference)
     >>> first = summarize(reference.iloc[:2], profile)
@@ -49,264 +47,25 @@ Example:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .config import DriftConfig, check_test_fits
 from .errors import DriftInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: Reference quantile levels for the numeric cells (edges at ``j / FINE_BINS``).
-FINE_BINS = 2000
-#: Reference quantile bins for PSI and the numeric Jensen-Shannon distance.
-PSI_BINS = 10
+    from .profile import ColumnProfile, DriftProfile
+
 #: Exact value counts are kept while a summary has at most this many distinct
 #: values (so every sample of up to 10,000 values is summarised exactly).
 EXACT_VALUES_LIMIT = 10_000
 #: Unseen categories kept as examples in a summary (their total is always exact).
 UNSEEN_EXAMPLES = 20
-#: Most frequent reference categories counted exactly for display when the
-#: column has more categories than ``max_categories`` (and so is hashed).
-DISPLAY_CATEGORIES = 20
-
-Kind = Literal["numeric", "categorical", "boolean"]
-
-
-# --------------------------------------------------------------------- profile
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """How one column is summarised: its kind and its reference edges/categories.
-
-    Example:
-        >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0, 2.0]}))
-        >>> column = profile.columns["x"]
-        >>> column.kind, column.edges.tolist(), column.psi_edges.tolist()
-        ('numeric', [1.0, 2.0], [2.0])
-    """
-
-    name: str
-    kind: Kind
-    source_kind: str
-    dtype: str
-    is_datetime: bool = False
-    edges: np.ndarray | None = None
-    psi_edges: np.ndarray | None = None
-    categories: pd.Index | None = None
-    known: pd.Index | None = None
-    groups: int = 0
-
-    @property
-    def hashed(self) -> bool:
-        """Categories are counted per hash group (more than ``max_categories``)."""
-        return self.groups > 0
-
-
-@dataclass(frozen=True)
-class DriftProfile:
-    """Edges and categories of every compared column, derived from the reference.
-
-    Example:
-        >>> profile = build_profile(
-        ...     pd.DataFrame({"id": [1, 2], "x": [0.5, 1.5]}),
-        ...     DriftConfig(ignore_columns=["id"]),
-        ... )
-        >>> list(profile.columns), profile.skipped
-        (['x'], {'id': 'ignored by configuration'})
-    """
-
-    columns: dict[str, ColumnProfile]
-    skipped: dict[str, str]
-    config: DriftConfig
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-_INFERRED_KINDS = {
-    "empty": None,
-    "boolean": "boolean",
-    "integer": "numeric",
-    "floating": "numeric",
-    "mixed-integer-float": "numeric",
-    "decimal": "numeric",
-    "datetime": "datetime",
-    "datetime64": "datetime",
-    "date": "datetime",
-    "timedelta": "datetime",
-}
-
-
-def _natural_kind(series: pd.Series) -> str | None:
-    """numeric, boolean, categorical or datetime, from the dtype.
-
-    Plain object columns are judged by their values; None when they hold none.
-    """
-    dtype = series.dtype
-    if pd.api.types.is_object_dtype(dtype):
-        inferred = pd.api.types.infer_dtype(series, skipna=True)
-        return _INFERRED_KINDS.get(inferred, "categorical")
-    if pd.api.types.is_bool_dtype(dtype):
-        kind = "boolean"
-    elif pd.api.types.is_datetime64_any_dtype(
-        dtype
-    ) or pd.api.types.is_timedelta64_dtype(dtype):
-        kind = "datetime"
-    elif isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
-        kind = "categorical"
-    elif pd.api.types.is_numeric_dtype(dtype):
-        kind = "numeric"
-    else:
-        kind = "categorical"
-    return kind
-
-
-def build_profile(
-    reference: pd.DataFrame, config: DriftConfig | None = None
-) -> DriftProfile:
-    """Derive the summary layout (edges, categories) of every column from the reference.
-
-    Columns listed in ``config.ignore_columns`` are skipped, and so are
-    datetime columns unless they have an entry under ``config.columns``.
-
-    Args:
-        reference: the reference data (typically a sample of the training data).
-        config: drift settings; defaults when omitted.
-
-    Raises:
-        DriftInputError: the reference has no rows, a configured column does not
-            exist, or a column cannot be compared the way it is configured.
-
-    Example:
-        >>> profile = build_profile(pd.DataFrame({"c": ["a", "b", "a"]}))
-        >>> profile.columns["c"].categories.tolist()
-        ['a', 'b']
-    """
-    return _profile_and_summary(reference, config)[0]
-
-
-def _profile_and_summary(
-    reference: pd.DataFrame, config: DriftConfig | None
-) -> tuple[DriftProfile, DatasetSummary]:
-    config = config or DriftConfig()
-    if len(reference) == 0:
-        raise DriftInputError(
-            "The reference data has no rows: drift needs a reference sample "
-            "(for instance a sample of the training data)."
-        )
-    unknown = [
-        name
-        for name in [*config.columns, config.prediction_column]
-        if name is not None and name not in reference.columns
-    ]
-    if unknown:
-        raise DriftInputError(
-            f"Columns {unknown} are configured for drift (drift.columns or "
-            "drift.prediction_column) but are not in the reference data; "
-            f"available columns: {[str(c) for c in reference.columns]}."
-        )
-    columns: dict[str, ColumnProfile] = {}
-    summaries: dict[str, ColumnSummary] = {}
-    skipped: dict[str, str] = {}
-    for name in reference.columns:
-        series = reference[name]
-        label = str(name)
-        if name in config.ignore_columns:
-            skipped[label] = "ignored by configuration"
-            continue
-        natural = _natural_kind(series)
-        settings = config.columns.get(label)
-        wanted = settings.kind if settings else None
-        if natural == "datetime" and settings is None:
-            skipped[label] = (
-                "datetime column: compared only when listed under drift.columns"
-            )
-            continue
-        profile, summary = _column_profile(label, series, natural, wanted, config)
-        check_test_fits(label, profile.kind, settings)
-        columns[label] = profile
-        summaries[label] = summary
-    profile = DriftProfile(columns=columns, skipped=skipped, config=config)
-    summary = DatasetSummary(
-        profile_id=profile.id, n_rows=len(reference), columns=summaries
-    )
-    return profile, summary
-
-
-def _column_profile(
-    name: str,
-    series: pd.Series,
-    natural: str | None,
-    wanted: str | None,
-    config: DriftConfig,
-) -> tuple[ColumnProfile, ColumnSummary]:
-    dtype = str(series.dtype)
-    if wanted == "numeric" and natural == "categorical":
-        raise DriftInputError(
-            f"Column '{name}' is configured with kind: numeric but holds text "
-            f"(dtype {dtype}); convert it to numbers or use kind: categorical."
-        )
-    if wanted is not None:
-        kind = wanted
-    elif natural in ("numeric", "datetime"):
-        kind = "numeric"
-    elif natural == "boolean":
-        kind = "boolean"
-    else:  # categorical, or entirely missing in the reference
-        kind = "categorical"
-    source = natural or kind
-    is_datetime = natural == "datetime"
-    if kind == "numeric":
-        ordered = _sorted_numbers(series, is_datetime)
-        finite = ordered.finite
-        n = finite.size
-        if n:
-            index = (np.arange(FINE_BINS + 1, dtype="int64") * (n - 1)) // FINE_BINS
-            edges = np.unique(finite[index])
-            psi_index = (np.arange(1, PSI_BINS, dtype="int64") * (n - 1)) // PSI_BINS
-            psi_edges = np.unique(finite[psi_index])
-            psi_edges = psi_edges[psi_edges > edges[0]]
-        else:
-            edges = psi_edges = np.zeros(0)
-        profile = ColumnProfile(
-            name,
-            "numeric",
-            source,
-            dtype,
-            is_datetime,
-            edges=edges,
-            psi_edges=psi_edges,
-        )
-        return profile, ColumnSummary(
-            name, len(series), numeric=_numeric_summary(profile, ordered)
-        )
-    counts = series.value_counts(dropna=True, sort=True)
-    counts = counts[counts > 0]
-    hashed = len(counts) > config.max_categories
-    profile = ColumnProfile(
-        name,
-        kind,  # type: ignore[arg-type]
-        source,
-        dtype,
-        is_datetime,
-        categories=pd.Index(
-            counts.index[:DISPLAY_CATEGORIES] if hashed else counts.index
-        ),
-        known=pd.Index(counts.index),
-        groups=config.max_categories if hashed else 0,
-    )
-    return profile, ColumnSummary(
-        name, len(series), categorical=_categorical_summary(profile, series, counts)
-    )
-
-
-# ------------------------------------------------------------------- summaries
 
 
 @dataclass(frozen=True)
@@ -314,6 +73,7 @@ class NumericSummary:
     """Counts of one numeric column on its profile's cells, plus moments.
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
         >>> summary = summarize(pd.DataFrame({"x": [1.5, 9.0, None]}), profile)
         >>> numeric = summary.columns["x"].numeric
@@ -340,6 +100,7 @@ class NumericSummary:
         """Add another chunk's summary of the same column.
 
         Example:
+            >>> from kedro_mlops.drift.profile import build_profile
             >>> profile = build_profile(pd.DataFrame({"x": [1.0, 3.0]}))
             >>> a = summarize(pd.DataFrame({"x": [1.0]}), profile).columns["x"]
             >>> b = summarize(pd.DataFrame({"x": [3.0]}), profile).columns["x"]
@@ -397,6 +158,7 @@ class CategoricalSummary:
     values whose category is not in the reference.
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"c": ["a", "a", "b"]}))
         >>> summary = summarize(pd.DataFrame({"c": ["a", "z", None]}), profile)
         >>> categorical = summary.columns["c"].categorical
@@ -415,6 +177,7 @@ class CategoricalSummary:
         """Add another chunk's summary of the same column.
 
         Example:
+            >>> from kedro_mlops.drift.profile import build_profile
             >>> profile = build_profile(pd.DataFrame({"c": ["a", "b"]}))
             >>> a = summarize(pd.DataFrame({"c": ["a"]}), profile).columns["c"]
             >>> b = summarize(pd.DataFrame({"c": ["b"]}), profile).columns["c"]
@@ -451,6 +214,7 @@ class ColumnSummary:
     column carries no counts.
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
         >>> summarize(pd.DataFrame({"x": ["a", "b"]}), profile).columns["x"].changed_dtype
         'str'
@@ -466,6 +230,7 @@ class ColumnSummary:
         """Add another chunk's summary of the same column.
 
         Example:
+            >>> from kedro_mlops.drift.profile import build_profile
             >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
             >>> a = summarize(pd.DataFrame({"x": [1.0]}), profile).columns["x"]
             >>> a.merge(a).n_rows
@@ -491,6 +256,7 @@ class DatasetSummary:
     """Summaries of every profiled column of one chunk (or of merged chunks).
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
         >>> chunks = [pd.DataFrame({"x": [v]}) for v in (1.0, 2.0, 5.0)]
         >>> merge_summaries(summarize(chunk, profile) for chunk in chunks).n_rows
@@ -509,6 +275,7 @@ class DatasetSummary:
             ValueError: the two summaries were made with different profiles.
 
         Example:
+            >>> from kedro_mlops.drift.profile import build_profile
             >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
             >>> one = summarize(pd.DataFrame({"x": [1.0]}), profile)
             >>> one.merge(one).columns["x"].numeric.n
@@ -539,6 +306,7 @@ def merge_summaries(summaries: Iterable[DatasetSummary]) -> DatasetSummary:
         ValueError: no summary was given, or they come from different profiles.
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"c": ["a", "b"]}))
         >>> parts = [summarize(pd.DataFrame({"c": [v]}), profile) for v in "aab"]
         >>> merge_summaries(parts).columns["c"].categorical.counts.tolist()
@@ -559,13 +327,15 @@ def summarize(
 
     Args:
         frame: a chunk (or all) of the data; it must have every profiled column.
-        profile: the layout from :func:`build_profile`.
+        profile: the layout from
+            :func:`~kedro_mlops.drift.profile.build_profile`.
         source: how to call this data in error messages.
 
     Raises:
         DriftInputError: a profiled column is missing from ``frame``.
 
     Example:
+        >>> from kedro_mlops.drift.profile import build_profile
         >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0]}))
         >>> summarize(pd.DataFrame({"x": [1.0, 2.0, 2.0]}), profile).n_rows
         3
@@ -587,40 +357,51 @@ def summarize(
     )
 
 
-def _compatible(column: ColumnProfile, kind: str | None) -> bool:
-    if kind is None or kind == column.source_kind:
-        return True
-    if column.kind == "numeric":
-        return kind == "numeric" or (kind == "datetime" and column.is_datetime)
-    return kind in ("categorical", "boolean")
-
-
 def _summarize_column(column: ColumnProfile, series: pd.Series) -> ColumnSummary:
-    kind = _natural_kind(series) if series.notna().any() else None
-    if not _compatible(column, kind):
+    if not column.accepts(series):
         return ColumnSummary(column.name, len(series), changed_dtype=str(series.dtype))
     if column.kind == "numeric":
-        ordered = _sorted_numbers(series, column.is_datetime)
+        ordered = sorted_numbers(series, column.is_datetime)
         return ColumnSummary(
-            column.name, len(series), numeric=_numeric_summary(column, ordered)
+            column.name, len(series), numeric=numeric_summary(column, ordered)
         )
     counts = series.value_counts(dropna=True, sort=False)
     return ColumnSummary(
         column.name,
         len(series),
-        categorical=_categorical_summary(column, series, counts[counts > 0]),
+        categorical=categorical_summary(column, series, counts[counts > 0]),
     )
 
 
 @dataclass(frozen=True)
-class _Sorted:
+class SortedNumbers:
+    """A column's finite values, sorted floats, with its missing and infinite counts.
+
+    Example:
+        >>> SortedNumbers(np.array([1.0, 2.0]), n_missing=0, n_infinite=1).n_infinite
+        1
+    """
+
     finite: np.ndarray
     n_missing: int
     n_infinite: int
 
 
-def _sorted_numbers(series: pd.Series, is_datetime: bool) -> _Sorted:
-    """The finite values sorted (one sort), with the missing and infinite counts."""
+def sorted_numbers(series: pd.Series, is_datetime: bool) -> SortedNumbers:
+    """The finite values sorted (one sort), with the missing and infinite counts.
+
+    Datetimes and timedeltas become seconds (datetimes since the epoch, in UTC);
+    text in an object column that does not read as a number counts as missing.
+
+    Args:
+        series: one column of a chunk.
+        is_datetime: the profile compares the column as datetimes.
+
+    Example:
+        >>> numbers = sorted_numbers(pd.Series([2.0, None, 1.0, float("inf")]), False)
+        >>> numbers.finite.tolist(), numbers.n_missing, numbers.n_infinite
+        ([1.0, 2.0], 1, 1)
+    """
     if is_datetime or pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series
         if pd.api.types.is_object_dtype(series.dtype):
@@ -649,14 +430,28 @@ def _sorted_numbers(series: pd.Series, is_datetime: bool) -> _Sorted:
     first_nan = int(np.searchsorted(ordered, np.nan, side="left"))
     low = int(np.searchsorted(ordered[:first_nan], -np.inf, side="right"))
     high = int(np.searchsorted(ordered[:first_nan], np.inf, side="left"))
-    return _Sorted(
+    return SortedNumbers(
         finite=ordered[low:high],
         n_missing=ordered.size - first_nan,
         n_infinite=low + (first_nan - high),
     )
 
 
-def _numeric_summary(column: ColumnProfile, ordered: _Sorted) -> NumericSummary:
+def numeric_summary(column: ColumnProfile, ordered: SortedNumbers) -> NumericSummary:
+    """Count the sorted values of one chunk on the cells of a numeric column.
+
+    Args:
+        column: the column's profile (its edges).
+        ordered: the chunk's values, from :func:`sorted_numbers`.
+
+    Example:
+        >>> from kedro_mlops.drift.profile import build_profile
+        >>> column = build_profile(pd.DataFrame({"x": [1.0, 2.0]})).columns["x"]
+        >>> numbers = sorted_numbers(pd.Series([1.5, 9.0]), is_datetime=False)
+        >>> summary = numeric_summary(column, numbers)
+        >>> summary.n, summary.cell_counts.tolist()
+        (2, [0, 0, 1, 0, 1])
+    """
     finite = ordered.finite
     edges = column.edges
     assert edges is not None
@@ -709,9 +504,23 @@ def _exact_counts(finite: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | N
     return finite[starts], np.diff(np.r_[starts, finite.size]).astype("int64")
 
 
-def _categorical_summary(
+def categorical_summary(
     column: ColumnProfile, series: pd.Series, value_counts: pd.Series
 ) -> CategoricalSummary:
+    """Count one chunk of a categorical or boolean column on its profile's categories.
+
+    Args:
+        column: the column's profile (its categories, or its hash groups).
+        series: the chunk's values (for the missing count).
+        value_counts: the chunk's positive counts per label.
+
+    Example:
+        >>> from kedro_mlops.drift.profile import build_profile
+        >>> column = build_profile(pd.DataFrame({"c": ["a", "b"]})).columns["c"]
+        >>> values = pd.Series(["b", "b", "z"])
+        >>> categorical_summary(column, values, values.value_counts()).counts.tolist()
+        [0, 2, 1]
+    """
     categories, known = column.categories, column.known
     assert categories is not None and known is not None
     n_missing = int(series.isna().sum())

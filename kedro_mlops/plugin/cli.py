@@ -130,7 +130,7 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
 def drift(reference: str, current: str, output: str | None, env: str | None) -> None:
     """Check two catalog datasets of this project for drift (mlops.yml's drift settings)."""
     from kedro_mlops.config import load_config
-    from kedro_mlops.drift import DriftInputError, detect_drift
+    from kedro_mlops.drift import DriftInputError, detect_drift, save_html
 
     context = _context(env)
     frames = {}
@@ -154,7 +154,7 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
         raise click.ClickException(str(exc)) from exc
     _print_drift(reference, current, report)
     if output:
-        path = report.save_html(output, title=f"Drift: {current} against {reference}")
+        path = save_html(report, output, title=f"Drift: {current} against {reference}")
         click.echo(f"\nHTML report: {path}")
 
 

@@ -88,13 +88,19 @@ def test_examples_in_docstrings_run():
     import kedro_mlops.drift as package
     from kedro_mlops.drift import (
         config,
-        detect,
+        decision,
         errors,
+        evidence,
+        gate,
+        html,
+        profile,
         report,
+        selection,
         statistics,
         summaries,
     )
 
-    for module in (package, config, detect, errors, report, statistics, summaries):
+    modules = (package, config, decision, errors, evidence, gate, html, profile)
+    for module in (*modules, report, selection, statistics, summaries):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__
