@@ -1,8 +1,14 @@
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
 from kedro_mlops.scaffold.starters import starters, template_root
+
+PIPELINES = ("ingest", "feature", "train", "evaluate", "infer")
 
 
 def test_mlops_starter_points_at_a_cookiecutter_template():
@@ -40,7 +46,7 @@ def test_rendered_project_has_dotfiles_and_no_placeholders(rendered_project):
 
 
 def test_every_pipeline_has_its_parameters_file(rendered_project):
-    for name in ("ingest", "feature", "train", "evaluate", "infer"):
+    for name in PIPELINES:
         assert (
             rendered_project / "src/churn_model/pipelines" / name / "nodes.py"
         ).is_file()
@@ -48,6 +54,35 @@ def test_every_pipeline_has_its_parameters_file(rendered_project):
             rendered_project / "src/churn_model/pipelines" / name / "pipeline.py"
         ).is_file()
         assert (rendered_project / "conf/base" / f"parameters_{name}.yml").is_file()
+
+
+@pytest.fixture
+def rendered_pipelines(rendered_project, monkeypatch):
+    """The rendered project's ``pipelines`` package, imported from its ``src``."""
+    monkeypatch.syspath_prepend(str(rendered_project / "src"))
+    yield importlib.import_module("churn_model.pipelines")
+    for module in [m for m in sys.modules if m.partition(".")[0] == "churn_model"]:
+        del sys.modules[module]
+
+
+def test_each_pipeline_is_a_namespace_over_the_catalog_names(
+    rendered_project, rendered_pipelines
+):
+    """`kedro viz` draws a namespace as a group; the names of the data stay as they are."""
+    conf = rendered_project / "conf/base"
+    catalog = yaml.safe_load((conf / "catalog.yml").read_text())
+    parameters = {}
+    for path in conf.glob("parameters*.yml"):
+        parameters.update(yaml.safe_load(path.read_text()))
+    for name in PIPELINES:
+        module = importlib.import_module(f"{rendered_pipelines.__name__}.{name}")
+        pipeline = module.create_pipeline()
+        assert {node.namespace for node in pipeline.nodes} == {name}
+        assert all(node.name.startswith(f"{name}.") for node in pipeline.nodes)
+        read_and_written = pipeline.inputs() | pipeline.outputs()
+        params = {d for d in read_and_written if d.startswith("params:")}
+        assert read_and_written - params <= catalog.keys(), name
+        assert {p[len("params:") :].split(".")[0] for p in params} <= parameters.keys()
 
 
 def test_template_holds_only_text_files():

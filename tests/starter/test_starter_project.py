@@ -12,12 +12,20 @@ exercised on real runs:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.starter.envs import new_project, read_json
+from tests.drift.browser import Browser, find_chromium
+from tests.starter.envs import REPO, new_project, read_json
 
 pytestmark = pytest.mark.integration
 
@@ -226,18 +234,93 @@ def test_scoring_another_file_with_runtime_params(installed, trained):
     assert decision["retrain"] is False and decision["drifted_columns"] == []
 
 
-def test_viz_build_shows_the_five_pipelines(installed, trained):
-    installed.run("kedro", "viz", "build", cwd=trained)
-    listed = {p["id"] for p in read_json(trained / "build/api/main")["pipelines"]}
-    assert {
-        "ingest",
-        "feature",
-        "train",
-        "evaluate",
-        "infer",
-        "training",
-        "inference",
-    } <= listed
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _served(folder: Path) -> Iterator[str]:
+    """``folder`` over HTTP on 127.0.0.1 (the built site fetches its ``api/`` files)."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# The groups kedro-viz draws in its graph, and lists in its sidebar's tree.
+GRAPH_GROUPS = (
+    "[...document.querySelectorAll('g.pipeline-node--modularPipeline')]"
+    ".map(group => group.textContent).sort()"
+)
+TREE_GROUPS = (
+    "[...document.querySelectorAll('form.node-list-row')]"
+    ".filter(row => row.querySelector('.pipeline-node-icon--icon-modularPipeline'))"
+    ".map(row => row.title).sort()"
+)
+GRAPH_TASKS = "document.querySelectorAll('g.pipeline-node--task').length"
+
+
+def _drawn(browser: Browser, url: str) -> dict:
+    """The groups and the loose task nodes of the graph at ``url``, once drawn."""
+    browser.open(url)
+    deadline = time.monotonic() + 30
+    while not browser.evaluate("document.querySelectorAll('g.pipeline-node').length"):
+        assert time.monotonic() < deadline, f"kedro-viz drew no graph at {url}"
+        time.sleep(0.2)
+    return {
+        "graph": browser.evaluate(GRAPH_GROUPS),
+        "tree": browser.evaluate(TREE_GROUPS),
+        "loose tasks": browser.evaluate(GRAPH_TASKS),
+    }
+
+
+def _groups(build: Path, pipeline: str) -> set[str]:
+    """The modular pipelines that `kedro viz build` wrote for ``pipeline``."""
+    tree = read_json(build / "api/pipelines" / pipeline)["modular_pipelines"]
+    return set(tree) - {"__root__"}
+
+
+def test_viz_shows_the_five_modular_pipelines_as_groups(installed, project):
+    # given chromium (CI installs it: apt-get install chromium)
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(
+            "chromium is not installed: kedro viz must be checked in a real browser. "
+            "Install it with `apt-get update && apt-get install -y chromium` "
+            "(or point $CHROMIUM at a Chrome/Chromium executable)."
+        )
+    # when the project's pipelines are built into kedro-viz's static site
+    installed.run("kedro", "viz", "build", cwd=project)
+    build = project / "build"
+    # then its API files list every pipeline, each modular one as a group
+    listed = {p["id"] for p in read_json(build / "api/main")["pipelines"]}
+    stages = ["evaluate", "feature", "infer", "ingest", "train"]
+    assert {*stages, "training", "inference"} <= listed
+    groups = {pipeline: _groups(build, pipeline) for pipeline in listed}
+    assert groups["training"] == set(stages) - {"infer"}
+    assert all(groups[stage] == {stage} for stage in stages)
+    assert "drift" in groups["inference"]  # the plugin's drift check
+    # and the browser draws them as collapsed groups, with no loose node around
+    shots = REPO / "test-artifacts"
+    shots.mkdir(exist_ok=True)
+    with _served(build) as site, Browser(chromium) as browser:
+        # offline: the page's only outside request is a web font
+        browser.call(
+            "Network.setBlockedURLs",
+            session=True,
+            urls=["*://fonts.googleapis.com/*", "*://fonts.gstatic.com/*"],
+        )
+        training = _drawn(browser, f"{site}/?pid=training")
+        browser.screenshot(shots / "viz_training.png")
+        infer = _drawn(browser, f"{site}/?pid=infer")
+    four = ["evaluate", "feature", "ingest", "train"]
+    assert training == {"graph": four, "tree": four, "loose tasks": 0}
+    assert infer == {"graph": ["infer"], "tree": ["infer"], "loose tasks": 0}
 
 
 def test_champion_scores_a_batch_with_missing_values(installed, trained):

@@ -59,5 +59,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="roc_curve_plot",
                 name="plot_roc_curve",
             ),
-        ]
+        ],
+        namespace="evaluate",
+        prefix_datasets_with_namespace=False,
     )

@@ -18,5 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="model_input",
                 name="build_model_input",
             ),
-        ]
+        ],
+        namespace="feature",
+        prefix_datasets_with_namespace=False,
     )

@@ -30,7 +30,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="predictions",
                 name="predict",
             ),
-        ]
+        ],
+        namespace="infer",
+        prefix_datasets_with_namespace=False,
     )
 
 

@@ -24,5 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="reference_sample",
                 name="sample_drift_reference",
             ),
-        ]
+        ],
+        namespace="ingest",
+        prefix_datasets_with_namespace=False,
     )

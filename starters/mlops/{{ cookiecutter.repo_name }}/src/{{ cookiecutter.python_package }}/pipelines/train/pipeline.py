@@ -12,5 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="model",
                 name="train_model",
             )
-        ]
+        ],
+        namespace="train",
+        prefix_datasets_with_namespace=False,
     )
