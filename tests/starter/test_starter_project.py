@@ -17,7 +17,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from tests.starter.envs import new_project, read_json
+from harness.envs import new_project, read_json
 
 pytestmark = pytest.mark.integration
 
