@@ -138,7 +138,7 @@ def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -
         env={**runtime.environ(), **run_env, "TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # the server and its uvicorn child, one group
+        start_new_session=True,  # one group: the command execs uvicorn, and its workers
     )
     try:
         while process.poll() is None:
