@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.starter.envs import (  # noqa: E402
+from harness.envs import (  # noqa: E402
     Env,
     build_wheel,
     create_env,

@@ -165,7 +165,7 @@ def _child(python: str, *args: str) -> dict:
 
 
 def _evidently_env(folder: Path) -> str:
-    from tests.starter.envs import uv
+    from harness.envs import uv
 
     env = folder / "evidently-env"
     subprocess.run([uv(), "venv", "--quiet", "--python", "3.11", str(env)], check=True)

@@ -1,9 +1,10 @@
 """Start-up of the image's runs without and with the bytecode of the precompile step.
 
-In the image's runtime environment as the tests' build rehearsal sets it up (the
-project's wheel and kedro-mlops without extras, slimmed, a folder laid out as the
-image's WORKDIR, the image's ENV, so no bytecode is written at run time), a
-sqlite store that already holds a champion, and interleaved rounds of each state:
+In the image's runtime environment as :mod:`harness.rehearsal` sets it up for
+the tests' build rehearsal (the project's wheel and kedro-mlops without extras,
+slimmed, a folder laid out as the image's WORKDIR, the image's ENV, so no
+bytecode is written at run time), a sqlite store that already holds a champion,
+and interleaved rounds of each state:
 
 * **without**: the environment as `python -m kedro_mlops.docker.slim` leaves it,
   which is how the image is by default;
@@ -43,7 +44,7 @@ from _common import (
     with_tools,
 )
 
-from tests.docker.rehearsal import (
+from harness.rehearsal import (
     PRECOMPILE,
     code_loaded,
     copy_context,
@@ -137,7 +138,7 @@ def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -
         env={**runtime.environ(), **run_env, "TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # the server and its uvicorn child, one group
+        start_new_session=True,  # one group: the command execs uvicorn, and its workers
     )
     try:
         while process.poll() is None:

@@ -11,7 +11,8 @@ The tracking comparison is made twice: in the development environment
 MLflow imports when a run starts) and in the production image's runtime
 environment (the project's wheel and kedro-mlops without extras, in a folder
 holding only ``conf/base``, ``pyproject.toml`` and the data, with
-``KEDRO_MLOPS_DVC=off``), as the build rehearsal of the tests sets it up.
+``KEDRO_MLOPS_DVC=off``), as :mod:`harness.rehearsal` sets it up for the
+tests' build rehearsal.
 
 Target: tracking (MLflow run, params, metrics, plots, the bundled model, the
 registry step) adds at most 1 s to a training run.
@@ -29,7 +30,7 @@ from pathlib import Path
 import yaml
 from _common import build_wheel, cpu_timed, create_env, median, timed, with_tools
 
-from tests.docker.rehearsal import copy_context, project_wheel, runtime_folder
+from harness.rehearsal import copy_context, project_wheel, runtime_folder
 
 
 def main(runs: int) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import tomllib
 from _common import build_wheel, create_env, new_project, with_tools
 
-from tests.docker.rehearsal import (
+from harness.rehearsal import (
     PRECOMPILE,
     copy_context,
     project_wheel,

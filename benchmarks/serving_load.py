@@ -3,7 +3,10 @@
 From a fresh environment built from the wheel: `kedro new --starter=mlops` and
 a training run, which registers ``churn_model`` with the alias ``champion``: the
 bundled model, which runs the project's inference pipeline (schema check, then
-scoring) with kedro-mlops' ``ServingRunner`` on every request. Into the same
+scoring) with kedro-mlops' ``ServingRunner`` on every request. It is served as
+users serve it, by ``kedro mlops serve`` in the project: the command downloads
+the model once, then execs uvicorn on ``kedro_mlops.serving.app`` (MLflow's
+scoring app, in a process with kedro-mlops' serving patches). Into the same
 store, a plain ``mlflow.pyfunc.PythonModel`` is logged as the baseline: it
 unpickles the same fitted preprocessor and model that training wrote and scores
 with them directly (no Kedro code, no validation), returns the same columns, and
@@ -12,24 +15,26 @@ same plain model running one prediction at a time per process, as the bundled
 model's ``ServingRunner`` does: the like-for-like comparison of what the bundled
 model adds per request, under the same load.
 
-Each model is served by ``mlflow models serve --env-manager local`` (uvicorn,
-one worker, ``OMP_NUM_THREADS=1``); the servers start once and stay up, the
-ones not under load idle. A second process (this script with ``--client``) drives it with
-8 keep-alive HTTP clients, after a short warm-up, posting rows of the
-production batch as ``dataframe_split`` JSON: one payload of 1 row and one of
-100 rows. Each model gets 30 s of load per payload, in 3 windows of 10 s
-interleaved with the other models' (the order rotates from round to round),
-so that a slow spell of the machine weighs on all alike; the figures add the
-windows up. The client shares the machine's cores with the server, the
-same way for every model. Before the load, the 100-row predictions of every
-server must agree (probabilities within 1e-9). The server's log lines are counted
-during the load: uvicorn writes one access line per request, and the bundled
-model is supposed to add no per-request Kedro logging to it.
+The two baselines are served by ``mlflow models serve --env-manager local``.
+Every server is uvicorn with one worker and ``OMP_NUM_THREADS=1``; the servers
+start once and stay up, the ones not under load idle. A second process (this
+script with ``--client``) drives the one under load with 8 keep-alive HTTP
+clients, after a short warm-up, posting rows of the production batch as
+``dataframe_split`` JSON: one payload of 1 row and one of 100 rows. Each model
+gets 30 s of load per payload, in 3 windows of 10 s interleaved with the other
+models' (the order rotates from round to round), so that a slow spell of the
+machine weighs on all alike; the figures add the windows up. The client shares
+the machine's cores with the server, the same way for every model. Before the
+load, the 100-row predictions of every server must agree (probabilities within
+1e-9). The server's log lines are counted during the load: uvicorn writes one
+access line per request, and the bundled model is supposed to add no
+per-request Kedro logging to it.
 
 Then, with no HTTP and no concurrency, each model's request path in one
 process (MLflow's scoring-server function: parse the JSON, predict, serialise),
-the two alternating request by request: the cost per request that the load
-figures are made of, measured with much less noise.
+with the serving patches installed as in the bundled model's server, the two
+alternating request by request: the cost per request that the load figures are
+made of, measured with much less noise.
 
 Target: the bundled model serves at least 0.9x the requests per second of the
 plain one, for both payload sizes, with no errors. The ratio to ``serial`` is
@@ -161,13 +166,17 @@ print(json.dumps(uris))
 # Run with the environment's python in the project: each model's request path
 # without HTTP or concurrency (MLflow's scoring-server function that parses the
 # JSON, predicts and serialises), the two models alternating request by
-# request, so that a slow spell of the machine weighs on both alike. Prints the
-# median milliseconds per request as JSON.
+# request, so that a slow spell of the machine weighs on both alike. The serving
+# patches are installed first, as `kedro mlops serve`'s app does; they replace
+# only names of kedro-mlflow's pipeline model, so the plain model runs as in its
+# own server. Prints the median milliseconds per request as JSON.
 IN_PROCESS = """
 import json, statistics, sys, time
 import mlflow
 from mlflow.pyfunc import scoring_server
+from kedro_mlops import patches
 
+patches.install("serving")
 champion_uri, plain_uri, requests, *payloads = sys.argv[1:]
 models = {"bundled": mlflow.pyfunc.load_model(champion_uri),
           "plain": mlflow.pyfunc.load_model(plain_uri)}
@@ -293,32 +302,40 @@ class Server:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def serve_command(name: str, uri: str, env: Env, port: int) -> list[str]:
+    """The bundled champion as users serve it (``kedro mlops serve``); the
+    baselines with ``mlflow models serve``. One uvicorn worker each."""
+    if name == "bundled":
+        # models:/<mlops.yml's registry.model_name>@champion, that is CHAMPION
+        return [
+            str(env.bin / "kedro"), "mlops", "serve", "--alias", "champion",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        ]  # fmt: skip
+    return [
+        str(env.bin / "mlflow"), "models", "serve", "-m", uri,
+        "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port),
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def serving(name: str, uri: str, env: Env, project: Path, logs: Path):
-    """``mlflow models serve`` for ``uri``, ready (GET /ping == 200) on entry."""
+    """The server of model ``name``, ready (GET /ping == 200) on entry."""
     port = free_port()
     log = logs / f"{name}.log"
+    # The server's temporary files (the model `kedro mlops serve` downloads, its
+    # health marker) go with the benchmark's folder.
+    scratch = logs / f"{name}-tmp"
+    scratch.mkdir()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                str(env.bin / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                uri,
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
+            serve_command(name, uri, env, port),
             cwd=project,
-            env=server_environ(env, project),
+            env={**server_environ(env, project), "TMPDIR": str(scratch)},
             stdout=out,
             stderr=subprocess.STDOUT,
-            # Its own process group: mlflow starts uvicorn as a child process,
-            # and stopping the group stops both.
+            # Its own process group: `mlflow models serve` starts uvicorn as a
+            # child process (`kedro mlops serve` execs it), and stopping the
+            # group stops every process of the server.
             start_new_session=True,
         )
     server = Server(name, port, log, process)
@@ -582,10 +599,12 @@ def report(results: dict[tuple[str, int], dict], duration: float, clients: int) 
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     print()
     print(
-        f"mlflow models serve (1 uvicorn worker, OMP_NUM_THREADS=1), {clients} "
-        f"keep-alive clients, {duration:g} s per model and payload; "
+        f"1 uvicorn worker per server, OMP_NUM_THREADS=1, {clients} keep-alive "
+        f"clients, {duration:g} s per model and payload; "
         f"CPUs: {cpus} ({usable} usable)"
     )
+    print("  bundled: the champion, served by `kedro mlops serve`")
+    print("  plain: a scikit-learn pyfunc, served by `mlflow models serve`")
     print("  serial: the plain model, one prediction at a time (as the bundled one)")
     header = (
         f"  {'rows':>4}  {'model':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"

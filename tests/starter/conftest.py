@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.starter.envs import Env, build_wheel, create_env, with_tools
+from harness.envs import Env, build_wheel, create_env, with_tools
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.starter.envs import new_project
+from harness.envs import new_project
 
 pytestmark = pytest.mark.integration
 

@@ -35,9 +35,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.docker.context import build_context
-from tests.docker.dockerfile import created_folders, parse
-from tests.docker.rehearsal import (
+from harness.dockerfile import created_folders, parse
+from harness.dockerignore import build_context
+from harness.envs import REPO, create_env, free_port, new_project
+from harness.rehearsal import (
     PRECOMPILE,
     code_loaded,
     copy_context,
@@ -46,7 +47,6 @@ from tests.docker.rehearsal import (
     slim,
     workdir_steps,
 )
-from tests.starter.envs import REPO, create_env, free_port, new_project
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from harness.envs import new_project
 from tests.git_dvc import DVC, sh
-from tests.starter.envs import new_project
 
 pytestmark = pytest.mark.integration
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.envs import REPO, new_project, read_json
 from tests.drift.browser import Browser, find_chromium
-from tests.starter.envs import REPO, new_project, read_json
 
 pytestmark = pytest.mark.integration
 

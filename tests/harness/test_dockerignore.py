@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.docker.context import build_context, excluded, read_patterns
+from harness.dockerignore import build_context, excluded, read_patterns
 
 
 def _patterns(tmp_path, text):

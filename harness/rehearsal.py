@@ -18,8 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.docker.context import build_context
-from tests.docker.dockerfile import (
+from harness.dockerfile import (
     arg_defaults,
     created_folders,
     env_values,
@@ -27,7 +26,8 @@ from tests.docker.dockerfile import (
     parse,
     workdir_runs,
 )
-from tests.starter.envs import Env, wheel_of
+from harness.dockerignore import build_context
+from harness.envs import Env, wheel_of
 
 # The build argument that turns the precompile step on.
 PRECOMPILE = {"KEDRO_MLOPS_PRECOMPILE": "1"}

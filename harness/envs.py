@@ -1,0 +1,126 @@
+"""Build the kedro-mlops wheel, install it into fresh environments, drive projects.
+
+Used by the starter tests and by the benchmarks, so that both measure what a
+user gets from `pip install kedro-mlops`, not the editable checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Env:
+    """A virtual environment; commands run from its ``bin`` with it on PATH."""
+
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    def environ(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "VIRTUAL_ENV": str(self.root),
+            "COLUMNS": "200",
+            "KEDRO_DISABLE_TELEMETRY": "true",
+        }
+        env.pop("MLFLOW_TRACKING_URI", None)
+        return env
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        check: bool = True,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(self.bin / args[0]), *args[1:]],
+            cwd=cwd,
+            env={**self.environ(), **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            check=False,  # a failure is reported below with its output
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(args)} failed ({result.returncode}) in {cwd}:\n"
+                f"--- stdout ---\n{result.stdout[-4000:]}\n"
+                f"--- stderr ---\n{result.stderr[-4000:]}"
+            )
+        return result
+
+
+def uv() -> str:
+    found = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which(
+        "uv"
+    )
+    if found is None:
+        raise RuntimeError("uv is needed to build the wheel: pip install uv")
+    return found
+
+
+def wheel_of(source: Path, dist: Path) -> Path:
+    """Build the wheel of the project in ``source`` into ``dist`` (left empty
+    before) and return it."""
+    subprocess.run(
+        [uv(), "build", "--wheel", "--out-dir", str(dist), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = dist.glob("*.whl")
+    return built
+
+
+def build_wheel(dist: Path) -> Path:
+    """Build kedro-mlops' wheel from this checkout into ``dist``."""
+    return wheel_of(REPO, dist)
+
+
+def with_tools(wheel: Path) -> str:
+    """The requirement for ``wheel`` with its ``tools`` extra (DVC, kedro-viz,
+    kedro-docker): what a user installs to work on a project."""
+    return f"kedro-mlops[tools] @ {wheel.resolve().as_uri()}"
+
+
+def create_env(root: Path, *requirements: str) -> Env:
+    """A brand-new environment with ``requirements`` installed (paths or names)."""
+    subprocess.run(
+        [uv(), "venv", "--quiet", "--python", sys.executable, str(root)], check=True
+    )
+    subprocess.run(
+        [uv(), "pip", "install", "--quiet", "--python", str(root / "bin" / "python")]
+        + list(requirements),
+        check=True,
+    )
+    return Env(root)
+
+
+def new_project(env: Env, parent: Path, name: str = "churn-model") -> Path:
+    """`kedro new --starter=mlops --name NAME` in ``parent``."""
+    parent.mkdir(parents=True, exist_ok=True)
+    env.run("kedro", "new", "--starter=mlops", "--name", name, cwd=parent)
+    return parent / name
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
