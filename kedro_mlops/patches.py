@@ -37,12 +37,17 @@ _MARK = "_kedro_mlops_patch"
 
 @dataclass(frozen=True)
 class Patch:
-    """One replaced name: ``module.name`` becomes ``replace(original)``."""
+    """One replaced name: ``module.name`` becomes ``replace(original)``.
+
+    ``why`` says what the dependency does there, ``gain`` what replacing it
+    saves (as measured; ``docs/architecture.md`` has the same table).
+    """
 
     group: str
     module: str
     name: str
     why: str
+    gain: str
     replace: Callable[[Callable[..., Any]], Callable[..., Any]]
 
     @property
@@ -150,14 +155,16 @@ def _shared_hook_manager(create: Callable[[], Any]) -> Callable[[], Any]:
 # ------------------------------------------------------------------- the list
 
 _IPYTHON_PROBE = (
-    "asked at every mlflow.start_run; importing IPython to answer costs about a "
-    "second wherever it is installed, and without it loaded no shell can exist"
+    "asked at every mlflow.start_run, it imports IPython to answer; without "
+    "IPython loaded no shell can exist, so the answer is no"
 )
+_IPYTHON_GAIN = "about 1 s per kedro run wherever IPython is installed"
 _REQUIREMENTS = (
-    "logging or loading a model maps every installed distribution to its modules "
-    "to warn about unmet requirements; a metadata lookup per requirement answers "
-    "first, and MLflow's check still runs when one is not plainly met"
+    "to warn about unmet requirements, MLflow maps every installed distribution "
+    "to its modules; a metadata lookup per requirement answers first, and "
+    "MLflow's check still runs when one is not plainly met"
 )
+_REQUIREMENTS_GAIN = "0.1 to 0.2 s per model logged or loaded"
 
 PATCHES: tuple[Patch, ...] = (
     Patch(
@@ -165,6 +172,7 @@ PATCHES: tuple[Patch, ...] = (
         "mlflow.tracking.context.jupyter_notebook_context",
         "is_running_in_ipython_environment",
         _IPYTHON_PROBE,
+        _IPYTHON_GAIN,
         _no_ipython,
     ),
     Patch(
@@ -172,6 +180,7 @@ PATCHES: tuple[Patch, ...] = (
         "mlflow.utils.databricks_utils",
         "is_running_in_ipython_environment",
         _IPYTHON_PROBE,
+        _IPYTHON_GAIN,
         _no_ipython,
     ),
     Patch(
@@ -179,6 +188,7 @@ PATCHES: tuple[Patch, ...] = (
         "mlflow.utils.databricks_utils",
         "_get_dbutils",
         _IPYTHON_PROBE + " (it raises MLflow's own _NoDbutilsError instead)",
+        _IPYTHON_GAIN,
         _no_dbutils,
     ),
     Patch(
@@ -186,6 +196,7 @@ PATCHES: tuple[Patch, ...] = (
         "mlflow.utils.environment",
         "warn_dependency_requirement_mismatches",
         _REQUIREMENTS,
+        _REQUIREMENTS_GAIN,
         requirements_check,
     ),
     Patch(
@@ -193,6 +204,7 @@ PATCHES: tuple[Patch, ...] = (
         "mlflow.pyfunc",
         "warn_dependency_requirement_mismatches",
         _REQUIREMENTS,
+        _REQUIREMENTS_GAIN,
         requirements_check,
     ),
     Patch(
@@ -201,6 +213,7 @@ PATCHES: tuple[Patch, ...] = (
         "_create_hook_manager",
         "kedro-mlflow builds a new, empty pluggy hook manager on every predict; "
         "one shared empty manager serves every request",
+        "about 0.5 ms per request",
         _shared_hook_manager,
     ),
 )
@@ -299,9 +312,9 @@ def install(group: str) -> list[str]:
                 _warned.add(patch.target)
                 logger.warning(
                     "kedro-mlops: %s is gone (another version of its package?); "
-                    "running with the package's own behaviour, which is slower: %s.",
+                    "running with the package's own behaviour, which costs %s.",
                     patch.target,
-                    patch.why,
+                    patch.gain,
                 )
             continue
         setattr(module, patch.name, patch.replace(getattr(module, patch.name)))

@@ -224,5 +224,9 @@ def test_the_architecture_page_lists_every_patch():
     from tests.conftest import REPO
 
     page = (REPO / "docs" / "architecture.md").read_text()
-    rows = re.findall(r"^\| (tracking|serving) \| `([^`]+)` \|", page, re.MULTILINE)
-    assert sorted(rows) == sorted((p.group, p.target) for p in patches.PATCHES)
+    rows = re.findall(
+        r"^\| (tracking|serving) \| `([^`]+)` \| [^|]+ \| ([^|]+) \|$",
+        page,
+        re.MULTILINE,
+    )
+    assert sorted(rows) == sorted((p.group, p.target, p.gain) for p in patches.PATCHES)
