@@ -167,21 +167,19 @@ _REQUIREMENTS = (
 _REQUIREMENTS_GAIN = "0.1 to 0.2 s per model logged or loaded"
 
 PATCHES: tuple[Patch, ...] = (
-    Patch(
-        "tracking",
-        "mlflow.tracking.context.jupyter_notebook_context",
-        "is_running_in_ipython_environment",
-        _IPYTHON_PROBE,
-        _IPYTHON_GAIN,
-        _no_ipython,
-    ),
-    Patch(
-        "tracking",
-        "mlflow.utils.databricks_utils",
-        "is_running_in_ipython_environment",
-        _IPYTHON_PROBE,
-        _IPYTHON_GAIN,
-        _no_ipython,
+    *(
+        Patch(
+            "tracking",
+            module,
+            "is_running_in_ipython_environment",
+            _IPYTHON_PROBE,
+            _IPYTHON_GAIN,
+            _no_ipython,
+        )
+        for module in (
+            "mlflow.tracking.context.jupyter_notebook_context",
+            "mlflow.utils.databricks_utils",
+        )
     ),
     Patch(
         "tracking",
@@ -191,21 +189,16 @@ PATCHES: tuple[Patch, ...] = (
         _IPYTHON_GAIN,
         _no_dbutils,
     ),
-    Patch(
-        "tracking",
-        "mlflow.utils.environment",
-        "warn_dependency_requirement_mismatches",
-        _REQUIREMENTS,
-        _REQUIREMENTS_GAIN,
-        requirements_check,
-    ),
-    Patch(
-        "tracking",
-        "mlflow.pyfunc",
-        "warn_dependency_requirement_mismatches",
-        _REQUIREMENTS,
-        _REQUIREMENTS_GAIN,
-        requirements_check,
+    *(
+        Patch(
+            "tracking",
+            module,
+            "warn_dependency_requirement_mismatches",
+            _REQUIREMENTS,
+            _REQUIREMENTS_GAIN,
+            requirements_check,
+        )
+        for module in ("mlflow.utils.environment", "mlflow.pyfunc")
     ),
     Patch(
         "serving",

@@ -43,6 +43,23 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_chromium(what: str) -> str:
+    """The Chromium executable, or a test failure saying how to install it.
+
+    ``what`` completes "... must be checked in a real browser".
+    """
+    import pytest
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(
+            f"chromium is not installed: {what} must be checked in a real browser. "
+            "Install it with `apt-get update && apt-get install -y chromium` "
+            "(or point $CHROMIUM at a Chrome/Chromium executable)."
+        )
+    return chromium
+
+
 class Browser:
     """One headless Chromium with one page, recording console errors and requests."""
 

@@ -11,7 +11,7 @@ import pytest
 
 from kedro_mlops.drift import DriftReport, detect_drift, render_html, save_html
 
-from .browser import Browser, find_chromium
+from .browser import Browser, require_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RAW = (
@@ -68,13 +68,7 @@ def test_html_escapes_column_names():
 
 def test_report_in_a_headless_browser(report, tmp_path):
     # given chromium (CI installs it: apt-get install chromium) and the report
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail(
-            "chromium is not installed: the HTML report must be checked in a real "
-            "browser. Install it with `apt-get update && apt-get install -y chromium` "
-            "(or point $CHROMIUM at a Chrome/Chromium executable)."
-        )
+    chromium = require_chromium("the HTML report")
     ARTIFACTS.mkdir(exist_ok=True)
     page = save_html(report, ARTIFACTS / "drift_report.html")
     # when the page is opened
@@ -108,9 +102,7 @@ def test_report_in_a_headless_browser(report, tmp_path):
 
 def test_browser_harness_sees_errors_and_requests(tmp_path):
     # the check above means something only if the harness catches these
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail("chromium is not installed: apt-get install -y chromium")
+    chromium = require_chromium("the browser harness")
     bad = tmp_path / "bad.html"
     bad.write_text(
         "<!DOCTYPE html><html><body><script>console.error('boom');"

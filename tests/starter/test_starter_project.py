@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from harness.envs import REPO, new_project, read_json
-from tests.drift.browser import Browser, find_chromium
+from tests.drift.browser import Browser, require_chromium
 
 pytestmark = pytest.mark.integration
 
@@ -287,13 +287,7 @@ def _groups(build: Path, pipeline: str) -> set[str]:
 
 def test_viz_shows_the_five_modular_pipelines_as_groups(installed, project):
     # given chromium (CI installs it: apt-get install chromium)
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail(
-            "chromium is not installed: kedro viz must be checked in a real browser. "
-            "Install it with `apt-get update && apt-get install -y chromium` "
-            "(or point $CHROMIUM at a Chrome/Chromium executable)."
-        )
+    chromium = require_chromium("kedro viz")
     # when the project's pipelines are built into kedro-viz's static site
     installed.run("kedro", "viz", "build", cwd=project)
     build = project / "build"
