@@ -30,16 +30,39 @@ def _reset_mlflow():
     os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """An empty sqlite MLflow store with every migration applied, made once.
+
+    Migrating a new store takes seconds; a copy of this file opens at once. Its
+    default experiment is removed so that MLflow creates it again in each copy,
+    with its artifacts beside that copy, as in a brand-new store.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DELETE FROM experiments")
+    return path
+
+
 @pytest.fixture
-def tracking_uri(tmp_path: Path, monkeypatch) -> str:
+def tracking_uri(tmp_path: Path, monkeypatch, migrated_store: Path) -> str:
     """A real, empty sqlite MLflow store in the test's folder.
 
     The test also runs from that folder: a sqlite store puts artifacts under
     ``./mlruns`` of the current directory.
     """
+    import shutil
+
     import mlflow
 
     monkeypatch.chdir(tmp_path)
+    shutil.copyfile(migrated_store, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
