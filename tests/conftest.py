@@ -16,7 +16,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 @pytest.fixture(autouse=True)
 def _reset_mlflow():
-    """End any MLflow run a test left open and restore MLflow's global URIs."""
+    """End any MLflow run a test left open; reset MLflow's URIs and experiment."""
     yield
     import sys
 
@@ -28,6 +28,10 @@ def _reset_mlflow():
     mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+    # mlflow.set_experiment (kedro-mlflow's hook calls it) keeps the experiment
+    # in a module global and in MLFLOW_EXPERIMENT_ID
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
 
 
 @pytest.fixture(scope="session")
