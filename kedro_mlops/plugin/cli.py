@@ -133,14 +133,15 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
     from kedro_mlops.drift import DriftInputError, detect_drift, save_html
 
     context = _context(env)
+    catalog = context.catalog  # each access builds a new catalog and runs its hooks
     frames = {}
     for name in (reference, current):
-        if name not in context.catalog:
+        if name not in catalog:
             raise click.ClickException(
                 f"'{name}' is not a dataset of this project's catalog (env "
                 f"{context.env or 'local'}). List them with `kedro catalog list-datasets`."
             )
-        frames[name] = context.catalog.load(name)
+        frames[name] = catalog.load(name)
     config = load_config(context.config_loader).drift
     predicted = config.prediction_column
     if predicted and predicted not in frames[reference].columns:
