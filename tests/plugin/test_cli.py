@@ -68,6 +68,7 @@ def project(tmp_path, monkeypatch, kedro_state) -> Path:
     for env in ("base", "local"):
         (root / "conf" / env).mkdir(parents=True)
     (root / "conf/base/catalog.yml").write_text(CATALOG)
+    (root / "conf/base/parameters.yml").write_text("{}\n")
     (root / "data").mkdir()
     reference = pd.DataFrame(
         {"amount": [1.0, 2.0, 3.0] * 100, "plan": list("abc") * 100}
