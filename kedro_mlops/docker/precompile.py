@@ -281,6 +281,7 @@ def compile_sources(sources: Iterable[Path], roots: Iterable[Path]) -> tuple[int
         if source.suffix != ".py" or not any(r in source.parents for r in roots):
             continue
         target = py_compile.compile(str(source), doraise=True)
+        assert target is not None  # None only without doraise
         written += 1
         size += Path(target).stat().st_size
     return written, size

@@ -84,6 +84,10 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
     package = getattr(context, "_package_name", None)
     name = load_config(context.config_loader, package_name=package).registry.model_name
+    if not name:  # a project always has a package name; a bare session may not
+        raise click.ClickException(
+            "No model name: set registry.model_name in conf/base/mlops.yml."
+        )
     tracking_uri = mlflow.get_tracking_uri()
     try:
         version = MlflowClient().get_model_version_by_alias(name, alias)
@@ -210,7 +214,8 @@ def _context(env: str | None):
     if project_path is None:
         raise click.ClickException("Run this command inside a Kedro project.")
     bootstrap_project(project_path)
-    with KedroSession.create(project_path=project_path, env=env) as session:
+    session = KedroSession.create(project_path=project_path, env=env)
+    with session:
         return session.load_context()
 
 
