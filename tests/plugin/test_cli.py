@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from kedro import __version__ as kedro_version
 
 from kedro_mlops.plugin.cli import commands
 from kedro_mlops.versioning.lineage import DataVersion, Lineage, log_lineage
@@ -21,7 +22,7 @@ PYPROJECT = f"""\
 [tool.kedro]
 package_name = "{PACKAGE}"
 project_name = "cli-project"
-kedro_init_version = "1.7.0"
+kedro_init_version = "{kedro_version}"
 """
 CATALOG = """\
 reference:

@@ -56,15 +56,6 @@ def _configured(project: Path, mlops_yml: str | None = None) -> MlopsHooks:
     return hooks
 
 
-@pytest.fixture(autouse=True)
-def _package_log_level():
-    """after_context_created raises kedro_mlops' log level: restore it."""
-    package_logger = logging.getLogger("kedro_mlops")
-    level = package_logger.level
-    yield
-    package_logger.setLevel(level)
-
-
 def _kedro_run(
     hooks: MlopsHooks, project: Path, metrics: dict[str, float], log_model: bool = True
 ) -> str:
