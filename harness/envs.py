@@ -95,14 +95,22 @@ def with_tools(wheel: Path) -> str:
     return f"kedro-mlops[tools] @ {wheel.resolve().as_uri()}"
 
 
-def create_env(root: Path, *requirements: str) -> Env:
-    """A brand-new environment with ``requirements`` installed (paths or names)."""
+def create_env(root: Path, *requirements: str, compile_bytecode: bool = True) -> Env:
+    """A brand-new environment with ``requirements`` installed (paths or names).
+
+    With their bytecode compiled, as ``pip install`` does: uv writes none unless
+    asked, and where ``PYTHONDONTWRITEBYTECODE`` is set (these machines, many
+    images) every ``kedro`` command would compile every module it imports.
+    ``compile_bytecode=False`` gives an environment as an image without
+    bytecode has it.
+    """
     subprocess.run(
         [uv(), "venv", "--quiet", "--python", sys.executable, str(root)], check=True
     )
+    compile_flag = ["--compile-bytecode"] if compile_bytecode else []
     subprocess.run(
-        [uv(), "pip", "install", "--quiet", "--python", str(root / "bin" / "python")]
-        + list(requirements),
+        [uv(), "pip", "install", "--quiet", *compile_flag]
+        + ["--python", str(root / "bin" / "python"), *requirements],
         check=True,
     )
     return Env(root)

@@ -16,4 +16,6 @@ if [ ! -x "$venv/bin/uv" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check uv
 fi
 echo "==> installing kedro-mlops (editable) and its dev tools into .venv"
-"$venv/bin/uv" pip install --quiet --python "$venv/bin/python" -e "$repo[dev]"
+# With bytecode: uv writes none unless asked, and where PYTHONDONTWRITEBYTECODE
+# is set every Python process would compile every module it imports.
+"$venv/bin/uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -e "$repo[dev]"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up .venv and run everything CI checks: lint, format, the test suite.
+# Set up .venv and run everything CI checks: lint, format, types, the test suite.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not integration"`.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,4 +19,5 @@ fi
 export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff check"; ruff check .
 echo "==> ruff format --check"; ruff format --check .
+echo "==> mypy"; mypy
 echo "==> pytest"; python -m pytest "$@"

@@ -16,7 +16,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 @pytest.fixture(autouse=True)
 def _reset_mlflow():
-    """End any MLflow run a test left open and restore MLflow's global URIs."""
+    """End any MLflow run a test left open; reset MLflow's URIs and experiment."""
     yield
     import sys
 
@@ -28,18 +28,45 @@ def _reset_mlflow():
     mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+    # mlflow.set_experiment (kedro-mlflow's hook calls it) keeps the experiment
+    # in a module global and in MLFLOW_EXPERIMENT_ID
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+
+
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """An empty sqlite MLflow store with every migration applied, made once.
+
+    Migrating a new store takes seconds; a copy of this file opens at once. Its
+    default experiment is removed so that MLflow creates it again in each copy,
+    with its artifacts beside that copy, as in a brand-new store.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DELETE FROM experiments")
+    return path
 
 
 @pytest.fixture
-def tracking_uri(tmp_path: Path, monkeypatch) -> str:
+def tracking_uri(tmp_path: Path, monkeypatch, migrated_store: Path) -> str:
     """A real, empty sqlite MLflow store in the test's folder.
 
     The test also runs from that folder: a sqlite store puts artifacts under
     ``./mlruns`` of the current directory.
     """
+    import shutil
+
     import mlflow
 
     monkeypatch.chdir(tmp_path)
+    shutil.copyfile(migrated_store, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

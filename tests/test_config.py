@@ -1,3 +1,5 @@
+"""mlops.yml: the defaults, errors that name the key, the shipped file, env merging."""
+
 import pytest
 from kedro.config import OmegaConfigLoader
 

@@ -97,6 +97,7 @@ def test_inside_ipython_the_probe_still_finds_the_shell():
     assert result.stdout.split()[-1] == "True"
 
 
+@pytest.mark.integration  # a fresh interpreter starts a run on a real store
 @pytest.mark.parametrize("mode", ["as_mlflow_ships", "guarded"])
 def test_starting_a_run_imports_ipython_only_unguarded(tmp_path, mode):
     pytest.importorskip("IPython")  # without it there is nothing to spare

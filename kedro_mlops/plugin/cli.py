@@ -84,6 +84,10 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
     package = getattr(context, "_package_name", None)
     name = load_config(context.config_loader, package_name=package).registry.model_name
+    if not name:  # a project always has a package name; a bare session may not
+        raise click.ClickException(
+            "No model name: set registry.model_name in conf/base/mlops.yml."
+        )
     tracking_uri = mlflow.get_tracking_uri()
     try:
         version = MlflowClient().get_model_version_by_alias(name, alias)
@@ -133,14 +137,15 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
     from kedro_mlops.drift import DriftInputError, detect_drift, save_html
 
     context = _context(env)
+    catalog = context.catalog  # each access builds a new catalog and runs its hooks
     frames = {}
     for name in (reference, current):
-        if name not in context.catalog:
+        if name not in catalog:
             raise click.ClickException(
                 f"'{name}' is not a dataset of this project's catalog (env "
                 f"{context.env or 'local'}). List them with `kedro catalog list-datasets`."
             )
-        frames[name] = context.catalog.load(name)
+        frames[name] = catalog.load(name)
     config = load_config(context.config_loader).drift
     predicted = config.prediction_column
     if predicted and predicted not in frames[reference].columns:
@@ -209,7 +214,8 @@ def _context(env: str | None):
     if project_path is None:
         raise click.ClickException("Run this command inside a Kedro project.")
     bootstrap_project(project_path)
-    with KedroSession.create(project_path=project_path, env=env) as session:
+    session = KedroSession.create(project_path=project_path, env=env)
+    with session:
         return session.load_context()
 
 

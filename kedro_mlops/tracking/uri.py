@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -70,7 +71,7 @@ def register_resolvers(project_path: Path) -> None:
     resolved = Path(project_path).resolve().as_posix()
     # OmegaConf 2.4 deprecates `register_new_resolver` (noisily) in favour of
     # `register_resolver`, which in 2.3 is an older call without `replace`.
-    register = OmegaConf.register_new_resolver
+    register: Callable[..., None] = OmegaConf.register_new_resolver
     if "replace" in inspect.signature(OmegaConf.register_resolver).parameters:
         register = OmegaConf.register_resolver
     register(PROJECT_PATH_RESOLVER, lambda: resolved, replace=True)

@@ -1,3 +1,5 @@
+"""The mlops starter: registered with Kedro, rendered without leftovers, text only."""
+
 import importlib
 import subprocess
 import sys

@@ -43,6 +43,8 @@ def _catalog(batch: pd.DataFrame) -> DataCatalog:
     )
 
 
+# MLflow's hint about integer columns and missing values: what this test is about
+@pytest.mark.filterwarnings("ignore:Hint. Inferred schema contains integer column")
 def test_integer_columns_accept_ints_and_missing_values_but_not_absence():
     from mlflow.exceptions import MlflowException
     from mlflow.models import infer_signature

@@ -1,3 +1,5 @@
+"""The ${mlops.*} resolvers: the project-root store, or the one the environment names."""
+
 from omegaconf import OmegaConf
 
 from kedro_mlops.tracking.uri import register_resolvers

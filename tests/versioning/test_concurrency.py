@@ -19,6 +19,9 @@ from kedro_mlops.datasets import DVCDataset
 from kedro_mlops.versioning.lineage import collect
 from tests.git_dvc import commit, dvc_status
 
+# Real repositories, worker processes and a killed process: seconds each.
+pytestmark = pytest.mark.integration
+
 CLEAN = "Data and pipelines are up to date."
 TABLES = 6
 

@@ -1,4 +1,9 @@
-"""DVCDataset against real git + DVC repositories (no mocks of DVC)."""
+"""DVCDataset against real git + DVC repositories (no mocks of DVC).
+
+The tests that make a repository are marked ``integration``: each runs git and
+the ``dvc`` command line. The others (configuration errors, DVC switched off,
+no repository at all) stay in the fast suite.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ def frame(n: int = 5, offset: int = 0) -> pd.DataFrame:
     )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("filepath", "wrapped", "data"),
     [
@@ -47,6 +53,7 @@ def test_round_trip_is_tracked_and_clean(repo, filepath, wrapped, data):
     assert not [p.name for p in (repo / "data").iterdir() if ".tmp" in p.name]
 
 
+@pytest.mark.integration
 def test_older_revision_reads_exactly_what_dvc_recorded(repo):
     dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset")
     dataset.save(frame(3))
@@ -62,6 +69,7 @@ def test_older_revision_reads_exactly_what_dvc_recorded(repo):
     assert v1.exists()
 
 
+@pytest.mark.integration
 def test_fresh_clone_with_empty_cache_reads_through_the_remote(repo, remote, tmp_path):
     # given data pushed on save and committed
     DVCDataset(
@@ -88,7 +96,7 @@ def test_fresh_clone_with_empty_cache_reads_through_the_remote(repo, remote, tmp
     assert (clone / "data/x.parquet").is_file()
 
 
-def test_versioned_true_is_refused_with_an_explanation(repo):
+def test_versioned_true_is_refused_with_an_explanation():
     catalog = DataCatalog.from_config(
         {
             "x": {
@@ -139,6 +147,7 @@ def test_dvc_off_errors_name_the_switch_and_the_fix(tmp_path, monkeypatch):
         pinned.load()
 
 
+@pytest.mark.integration
 def test_revision_that_does_not_exist(repo):
     dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset", rev="v9")
     with pytest.raises(
@@ -147,6 +156,7 @@ def test_revision_that_does_not_exist(repo):
         dataset.load()
 
 
+@pytest.mark.integration
 def test_data_in_neither_cache_nor_remote_names_md5_and_fix(repo, remote, tmp_path):
     # given data committed but never pushed
     DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset").save(frame())
@@ -170,6 +180,7 @@ def test_data_in_neither_cache_nor_remote_names_md5_and_fix(repo, remote, tmp_pa
         workspace.load()
 
 
+@pytest.mark.integration
 def test_file_tracked_by_git_instead_of_dvc(repo):
     (repo / "data").mkdir()
     frame().to_csv(repo / "data/x.csv", index=False)
@@ -188,6 +199,7 @@ def test_file_tracked_by_git_instead_of_dvc(repo):
         pinned.load()
 
 
+@pytest.mark.integration
 def test_output_of_a_dvc_yaml_stage(repo):
     (repo / "dvc.yaml").write_text(
         "stages:\n  make:\n    cmd: python make.py\n    outs:\n      - data/x.csv\n"
@@ -201,7 +213,7 @@ def test_output_of_a_dvc_yaml_stage(repo):
     assert not (repo / "data/x.csv.dvc").exists()
 
 
-def test_wrong_wrapped_configuration(repo):
+def test_wrong_wrapped_configuration():
     with pytest.raises(DatasetError, match="set `filepath` on the DVCDataset itself"):
         DVCDataset(
             filepath="data/x.csv",
@@ -211,6 +223,7 @@ def test_wrong_wrapped_configuration(repo):
         DVCDataset(filepath="data/x.csv", dataset={"load_args": {}})
 
 
+@pytest.mark.integration
 def test_subdirectory_repository(tmp_path, monkeypatch):
     """A project inside a larger git repository: DVC in subdirectory mode."""
     outer = tmp_path / "mono"
@@ -224,6 +237,7 @@ def test_subdirectory_repository(tmp_path, monkeypatch):
     assert dvc_status(project) == CLEAN
 
 
+@pytest.mark.integration
 def test_init_repo_helper_makes_a_dvc_repository(tmp_path):
     # guards the fixtures above: a real .dvc folder and a first commit
     path = init_repo(tmp_path / "r")

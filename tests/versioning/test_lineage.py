@@ -52,6 +52,7 @@ def _collect(project_tuple, env="local"):
     return collect(pipeline, catalog, repo, env=env, pipelines=["training"])
 
 
+@pytest.mark.integration  # a real git + DVC repository
 def test_collect_reads_versions_and_git_state_from_files(project):
     repo, catalog, _ = project
     _run(catalog)
@@ -74,6 +75,7 @@ def test_collect_reads_versions_and_git_state_from_files(project):
     assert raw.state == "modified" and raw.md5 != by_name["raw"].md5
 
 
+@pytest.mark.integration  # a real git + DVC repository
 def test_clean_work_tree_is_not_dirty(project):
     repo, catalog, _ = project
     _run(catalog)
@@ -106,6 +108,7 @@ def test_dvc_off_records_the_md5_of_the_bytes_as_untracked(tmp_path, monkeypatch
     assert lineage.restorable() == [] and lineage.restore_commands() == []
 
 
+@pytest.mark.integration  # a real git + DVC repository
 def test_pinned_revision_is_recorded_from_git(project):
     repo, _, _ = project
     pinned = DVCDataset(filepath="data/raw.csv", dataset="pandas.CSVDataset", rev="v1")
@@ -115,24 +118,42 @@ def test_pinned_revision_is_recorded_from_git(project):
     assert (version.rev, version.state, version.role) == ("v1", "committed", "input")
 
 
-def test_tags_and_dataset_inputs_land_in_the_run(project, tmp_path):
+def test_tags_and_dataset_inputs_land_in_the_run(tracking_uri):
     from mlflow import MlflowClient
 
-    _, catalog, _ = project
-    _run(catalog)
-    lineage = _collect(project)
-    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    # given the lineage of a run that read `raw` and wrote `doubled`
+    lineage = Lineage(
+        commit="4f2a9c1",
+        dirty=False,
+        env="local",
+        pipelines=["training"],
+        data=[  # by name, as collect() lists them
+            DataVersion(
+                "doubled",
+                "data/doubled.csv",
+                "92eb5ffee6ae2fec3ad71c777531578f",
+                14,
+                role="output",
+                state="cached",
+            ),
+            DataVersion("raw", "data/raw.csv", "0cc175b9c0f1b6a831c399e269772661", 12),
+        ],
+    )
+    client = MlflowClient(tracking_uri)
     run_id = client.create_run(experiment_id="0").info.run_id
     client.set_terminated(run_id)
-    log_lineage(client, run_id, lineage)  # into a finished run, as the hook does
+    # when it is written into the finished run, as the hook does
+    log_lineage(client, run_id, lineage)
+    # then the tags give it back, and only what the run read is a dataset input
     recorded = client.get_run(run_id)
     assert Lineage.from_tags(recorded.data.tags) == lineage
-    assert recorded.data.tags[f"{TAG_PREFIX}data.raw.state"] == "committed"
+    assert recorded.data.tags[f"{TAG_PREFIX}data.doubled.state"] == "cached"
     (dataset_input,) = recorded.inputs.dataset_inputs
     assert dataset_input.dataset.name == "raw"
-    assert dataset_input.dataset.digest == {v.name: v for v in lineage.data}["raw"].md5
+    assert dataset_input.dataset.digest == "0cc175b9c0f1b6a831c399e269772661"
 
 
+@pytest.mark.integration  # a real git + DVC repository
 def test_restore_brings_the_bytes_back_and_refuses_to_lose_work(project):
     repo, catalog, _ = project
     _run(catalog)

@@ -1,0 +1,338 @@
+"""The ``kedro mlops`` commands through Click's CliRunner, in a minimal Kedro
+project built in ``tmp_path`` (a real session, real catalog, real sqlite store),
+in this process: no ``kedro`` subprocess, no server started."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from kedro import __version__ as kedro_version
+
+from kedro_mlops.plugin.cli import commands
+from kedro_mlops.versioning.lineage import DataVersion, Lineage, log_lineage
+
+PACKAGE = "cli_project"
+
+PYPROJECT = f"""\
+[tool.kedro]
+package_name = "{PACKAGE}"
+project_name = "cli-project"
+kedro_init_version = "{kedro_version}"
+"""
+CATALOG = """\
+reference:
+  type: pandas.CSVDataset
+  filepath: data/reference.csv
+current:
+  type: pandas.CSVDataset
+  filepath: data/current.csv
+"""
+REGISTRY = """\
+def register_pipelines():
+    return {}
+"""
+
+
+@pytest.fixture
+def kedro_state(monkeypatch):
+    """Undo what bootstrapping a project changes in this process: Kedro's
+    project settings, its pipeline registry, ``sys.path`` and ``PYTHONPATH``."""
+    from kedro.framework import project
+
+    monkeypatch.setattr(project, "PACKAGE_NAME", project.PACKAGE_NAME)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    wrapped = project.settings._wrapped
+    pipelines = {k: v for k, v in vars(project.pipelines).items() if k != "_lock"}
+    yield
+    object.__setattr__(project.settings, "_wrapped", wrapped)
+    vars(project.pipelines).update(pipelines)
+    for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, kedro_state) -> Path:
+    """A Kedro project with two catalog datasets; the test runs from its root."""
+    root = tmp_path / "cli-project"
+    package = root / "src" / PACKAGE
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text("")
+    (package / "pipeline_registry.py").write_text(REGISTRY)
+    for env in ("base", "local"):
+        (root / "conf" / env).mkdir(parents=True)
+    (root / "conf/base/catalog.yml").write_text(CATALOG)
+    (root / "conf/base/parameters.yml").write_text("{}\n")
+    (root / "data").mkdir()
+    reference = pd.DataFrame(
+        {"amount": [1.0, 2.0, 3.0] * 100, "plan": list("abc") * 100}
+    )
+    current = reference.assign(amount=reference["amount"] + 5)  # only `amount` drifts
+    reference.to_csv(root / "data/reference.csv", index=False)
+    current.to_csv(root / "data/current.csv", index=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def tracked(project, tracking_uri, monkeypatch) -> Path:
+    """The project with ``kedro mlops init``'s mlflow.yml, pointed by
+    ``MLFLOW_TRACKING_URI`` at the test's store.
+
+    Every command that opens a session needs it: kedro-mlflow's hook, without
+    an mlflow.yml, points MLflow at ``./mlruns``, a file store MLflow 3 refuses.
+    """
+    from kedro_mlops.scaffold.project_files import write_files
+
+    write_files(project, PACKAGE, only=("conf/base/mlflow.yml",))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    monkeypatch.chdir(project)
+    return project
+
+
+def mlops(*args: str):
+    return CliRunner().invoke(commands, ["mlops", *args])
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def test_init_writes_the_files_then_changes_nothing(project):
+    # when kedro-mlops is added to the project, twice
+    first = mlops("init")
+    second = mlops("init")
+    # then the files are created once, with the project's package in mlflow.yml
+    assert first.exit_code == 0, first.output
+    for name in ("conf/base/mlops.yml", "conf/base/mlflow.yml", "Dockerfile"):
+        assert f"created     {name}" in first.output
+        assert f"unchanged   {name}" in second.output
+    assert f"name: {PACKAGE}" in (project / "conf/base/mlflow.yml").read_text()
+    assert "Next:" in first.output
+
+
+def test_init_keeps_an_edited_file_unless_forced(project):
+    mlops("init")
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    kept = mlops("init")
+    assert "kept        Dockerfile" in kept.output and "--force" in kept.output
+    assert (project / "Dockerfile").read_text() == "FROM scratch\n"
+    forced = mlops("init", "--force")
+    assert "overwritten Dockerfile" in forced.output
+    assert (project / "Dockerfile").read_text() != "FROM scratch\n"
+
+
+def test_commands_outside_a_project_say_where_to_run_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in (["init"], ["drift", "--reference", "a", "--current", "b"]):
+        result = mlops(*args)
+        assert result.exit_code == 1
+        assert "Run this command inside a Kedro project." in result.output
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+@pytest.fixture
+def execve(monkeypatch, tmp_path):
+    """Stops ``serve`` where it would become the server: the call is recorded.
+    The health check's marker goes to the test's folder."""
+    from kedro_mlops.docker import health
+
+    calls = []
+    monkeypatch.setattr(os, "execve", lambda *call: calls.append(call))
+    monkeypatch.setattr(health, "MARKER", tmp_path / "serving.port")
+    return calls
+
+
+def _register_champion() -> str:
+    import mlflow
+    import mlflow.pyfunc
+
+    class Constant(mlflow.pyfunc.PythonModel):
+        def predict(
+            self, context, model_input: list[float], params=None
+        ) -> list[float]:
+            return [0.5] * len(model_input)
+
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=Constant(), pip_requirements=[]
+        )
+    version = mlflow.register_model(info.model_uri, PACKAGE).version
+    mlflow.MlflowClient().set_registered_model_alias(PACKAGE, "champion", version)
+    return str(version)
+
+
+def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp_path):
+    from kedro_mlops.serving import MODEL_VARIABLE
+
+    # given a registered champion
+    version = _register_champion()
+    # when it is served on a chosen port, the host from the environment
+    result = CliRunner().invoke(
+        commands,
+        ["mlops", "serve", "--port", "9001", "--workers", "2"],
+        env={"KEDRO_MLOPS_SERVE_HOST": "0.0.0.0"},
+    )
+    # then uvicorn would replace this process with MLflow's app on that model
+    assert result.exit_code == 0, result.output
+    assert f"models:/{PACKAGE}@champion (version {version})" in result.output
+    ((executable, command, environ),) = execve
+    assert executable == sys.executable
+    assert command == [
+        sys.executable, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "9001",
+        "--workers", "2", "kedro_mlops.serving.app:app",
+    ]  # fmt: skip
+    # with the model downloaded once for every worker, uvicorn's folder on PATH,
+    # one OpenMP thread per prediction
+    assert (Path(environ[MODEL_VARIABLE]) / "MLmodel").is_file()
+    assert environ["MLFLOW_TRACKING_URI"] == tracking_uri
+    assert environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert environ["OMP_NUM_THREADS"] == "1"
+    # and the health check knows the port
+    assert (tmp_path / "serving.port").read_text() == "9001"
+
+
+def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):
+    result = mlops("serve", "--alias", "champion")
+    assert result.exit_code == 1
+    assert f"No 'champion' version of the model '{PACKAGE}'" in result.output
+    assert "kedro run --pipelines training" in result.output
+    assert execve == []
+
+
+# ---------------------------------------------------------------------------- drift
+
+
+def test_drift_between_two_catalog_datasets(tracked, tmp_path):
+    # when the two datasets of the catalog are compared, with an HTML report
+    report = tmp_path / "drift.html"
+    result = mlops(
+        "drift", "--reference", "reference", "--current", "current",
+        "--output", str(report),
+    )  # fmt: skip
+    # then the verdict, a line per column (the most drifted first), and the report
+    assert result.exit_code == 0, result.output
+    assert (
+        "current (300 rows) against reference (300 rows): DRIFT, 1 of 2 columns"
+        in result.output
+    )
+    lines = result.stdout.splitlines()  # Kedro's log lines are in it too
+    top = next(i for i, line in enumerate(lines) if line.split()[:1] == ["column"])
+    columns = [line.split()[0] for line in lines[top + 1 : top + 3]]
+    assert columns == ["amount", "plan"]
+    assert f"HTML report: {report}" in result.output
+    assert report.read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_drift_without_the_configured_prediction_column_checks_the_rest(tracked):
+    # given mlops.yml naming a model output column that these datasets lack
+    (tracked / "conf/base/mlops.yml").write_text(
+        "drift:\n  prediction_column: churn_probability\n"
+    )
+    # when they are compared
+    result = mlops("drift", "--reference", "reference", "--current", "current")
+    # then that check is skipped, said so, and the features are compared
+    assert result.exit_code == 0, result.output
+    assert "(no 'churn_probability' column here" in result.stdout
+    assert "DRIFT, 1 of 2 columns" in result.stdout
+
+
+def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
+    result = mlops("drift", "--reference", "reference", "--current", "scoring")
+    assert result.exit_code == 1
+    assert "'scoring' is not a dataset of this project's catalog" in result.output
+    assert "kedro catalog list-datasets" in result.output
+
+
+# -------------------------------------------------------------------------- lineage
+
+LINEAGE = Lineage(
+    commit="4f2a9c1",
+    dirty=False,
+    env="local",
+    pipelines=["training"],
+    data=[
+        DataVersion(
+            "raw_customers",
+            "data/01_raw/customers.csv",
+            "0cc175b9c0f1b6a831c399e269772661",
+            460261,
+        )
+    ],
+)
+
+
+def _run(lineage: Lineage | None) -> str:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run = client.create_run(experiment_id="0", run_name="training")
+    client.set_terminated(run.info.run_id)
+    if lineage is not None:
+        log_lineage(client, run.info.run_id, lineage)
+    return run.info.run_id
+
+
+def test_lineage_shows_code_data_and_how_to_restore(tracked):
+    # given a run with lineage tags
+    run_id = _run(LINEAGE)
+    # when its lineage is asked for
+    result = mlops("lineage", run_id)
+    # then the code, the data version and the restore commands are shown
+    assert result.exit_code == 0, result.output
+    assert f"Run {run_id} (training)" in result.stdout.splitlines()
+    assert "code       4f2a9c1" in result.output
+    assert "data/01_raw/customers.csv  md5 0cc175b9c0f1b6a831c399e269772661" in (
+        result.output
+    )
+    assert "git checkout 4f2a9c1 -- data/01_raw/customers.csv.dvc" in result.output
+    assert "dvc checkout data/01_raw/customers.csv.dvc" in result.output
+
+
+def test_lineage_of_a_run_without_tags_or_unknown(tracked):
+    untagged = mlops("lineage", _run(None))
+    assert untagged.exit_code == 1 and "has no lineage tags" in untagged.output
+    unknown = mlops("lineage", "0123456789abcdef")
+    assert unknown.exit_code == 1
+    assert "No MLflow run '0123456789abcdef'" in unknown.output
+
+
+def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch):
+    from kedro_mlops.versioning import restore
+
+    # given restore itself replaced (tests/versioning runs it on real git + DVC)
+    calls = []
+
+    def restored(lineage, project_path):
+        calls.append((lineage, Path(project_path)))
+        return lineage.restorable()
+
+    monkeypatch.setattr(restore, "restore", restored)
+    run_id = _run(LINEAGE)
+    # when the run's data is checked out
+    result = mlops("lineage", run_id, "--checkout")
+    # then restore got the recorded lineage and this project, and the way back is shown
+    assert result.exit_code == 0, result.output
+    assert calls == [(LINEAGE, tracked)]
+    assert f"Restored 1 data version(s) into {tracked}." in result.output
+    assert "git checkout HEAD -- data/01_raw/customers.csv.dvc" in result.output
+
+
+def test_lineage_checkout_that_would_lose_work_is_a_clean_error(tracked, monkeypatch):
+    from kedro_mlops.versioning import restore
+
+    def refuse(lineage, project_path):
+        raise restore.RestoreError("The work tree has uncommitted changes")
+
+    monkeypatch.setattr(restore, "restore", refuse)
+    result = mlops("lineage", _run(LINEAGE), "--checkout")
+    assert result.exit_code == 1
+    assert "Error: The work tree has uncommitted changes" in result.output

@@ -1,0 +1,403 @@
+"""The plugin's hooks, called as Kedro calls them: on a fake context that holds a
+real config loader, with real catalogs and pipelines, against a real sqlite
+MLflow store (the ``tracking_uri`` fixture)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.framework.hooks import hook_impl
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Node, Pipeline
+from kedro_datasets.pickle import PickleDataset
+from omegaconf import OmegaConf
+from sklearn.linear_model import LogisticRegression
+
+from kedro_mlops.config import MlopsConfigError
+from kedro_mlops.drift.pipeline import CONFIG_DATASET
+from kedro_mlops.drift.pipeline import create_pipeline as drift_check
+from kedro_mlops.plugin.hooks import BundleHooks, MlopsHooks
+from kedro_mlops.serving import bundle_model
+from kedro_mlops.serving.estimators import SharedEstimator
+from kedro_mlops.versioning.lineage import TAG_PREFIX
+
+PACKAGE = "churn_model"
+
+
+def _context(project: Path, files: dict[str, str] | None = None) -> SimpleNamespace:
+    """What the hooks read of a KedroContext, with a real config loader.
+
+    ``files`` maps a path under ``conf/`` (``base/mlops.yml``) to its YAML text.
+    """
+    for env_folder in ("base", "local"):
+        (project / "conf" / env_folder).mkdir(parents=True, exist_ok=True)
+    for name, text in (files or {}).items():
+        (project / "conf" / name).write_text(text)
+    loader = OmegaConfigLoader(
+        conf_source=str(project / "conf"),
+        base_env="base",
+        default_run_env="local",
+    )
+    return SimpleNamespace(
+        project_path=project, config_loader=loader, env=None, _package_name=PACKAGE
+    )
+
+
+def _configured(project: Path, mlops_yml: str | None = None) -> MlopsHooks:
+    hooks = MlopsHooks()
+    files = {"base/mlops.yml": mlops_yml} if mlops_yml else None
+    hooks.after_context_created(_context(project, files))
+    return hooks
+
+
+def _kedro_run(
+    hooks: MlopsHooks, project: Path, metrics: dict[str, float], log_model: bool = True
+) -> str:
+    """A `kedro run` as the hooks see it: kedro-mlflow opens the run before the
+    pipeline starts, the nodes log metrics, kedro-mlflow logs the model and
+    closes the run before ``after_pipeline_run``."""
+    import mlflow
+    import mlflow.pyfunc
+
+    class Constant(mlflow.pyfunc.PythonModel):
+        # typed, or MLflow warns at every subclass (and its filter beats ours)
+        def predict(
+            self, context, model_input: list[float], params=None
+        ) -> list[float]:
+            return [0.5] * len(model_input)
+
+    with mlflow.start_run() as run:
+        hooks.before_pipeline_run(_run_params(project), Pipeline([]), DataCatalog())
+        mlflow.log_metrics(metrics)
+        if log_model:
+            mlflow.pyfunc.log_model(
+                name="model", python_model=Constant(), pip_requirements=[]
+            )
+    return run.info.run_id
+
+
+def _run_params(project: Path) -> dict:
+    return {
+        "pipeline_names": ["training"],
+        "env": "local",
+        "project_path": str(project),
+    }
+
+
+def _pipeline_end(hooks: MlopsHooks, project: Path) -> None:
+    hooks.after_pipeline_run(_run_params(project), Pipeline([]), DataCatalog())
+
+
+# ------------------------------------------------------------ after_context_created
+
+
+def test_context_hook_registers_resolvers_and_reads_mlops_yml(tmp_path):
+    # given a project whose local environment refines conf/base/mlops.yml
+    context = _context(
+        tmp_path,
+        {
+            "base/mlops.yml": "registry:\n  metric: test.f1\n",
+            "local/mlops.yml": "registry:\n  min_improvement: 0.01\n",
+        },
+    )
+    hooks = MlopsHooks()
+    # when the context is created
+    hooks.after_context_created(context)
+    # then mlflow.yml's resolvers name this project
+    uri = OmegaConf.create({"uri": "sqlite:///${mlops.project_path:}/mlflow.db"}).uri
+    assert uri == f"sqlite:///{tmp_path.resolve().as_posix()}/mlflow.db"
+    # and the settings are both files merged, the model named after the package
+    registry = hooks.config.registry
+    assert (registry.metric, registry.min_improvement) == ("test.f1", 0.01)
+    assert registry.model_name == PACKAGE
+    # and MLflow's probes are patched before kedro-mlflow opens a run
+    from mlflow.utils import databricks_utils
+
+    assert getattr(databricks_utils._get_dbutils, "_kedro_mlops_patch", False)
+    assert logging.getLogger("kedro_mlops").level == logging.INFO
+
+
+def test_a_project_without_mlops_yml_gets_the_defaults(tmp_path):
+    hooks = _configured(tmp_path)
+    assert hooks.config.registry.metric == "test.roc_auc"
+    assert hooks.config.drift.share_threshold == 0.5
+
+
+def test_a_wrong_mlops_yml_stops_the_session_before_kedro_mlflows_hook(tmp_path):
+    # given a typo in mlops.yml, and a hook registered as kedro-mlflow's is
+    # (plain hook_impl, registered after ours: pluggy would call it first)
+    context = _context(tmp_path, {"base/mlops.yml": "registry:\n  metrc: test.f1\n"})
+    called = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def after_context_created(self, context):
+            called.append("kedro-mlflow")
+
+    manager = _create_hook_manager()
+    hooks = MlopsHooks()
+    manager.register(hooks)
+    manager.register(LikeKedroMlflow())
+    # when Kedro calls the hook
+    with pytest.raises(MlopsConfigError, match=r"registry\.metrc: unknown key"):
+        manager.hook.after_context_created(context=context)
+    # then the error comes first: no other hook has run, no settings are kept
+    assert called == []
+    assert hooks.config is None
+
+
+# ------------------------------------------------------------ after_catalog_created
+
+
+def test_catalog_hook_puts_the_drift_settings_in_the_catalog(tmp_path):
+    # given mlops.yml's drift section
+    hooks = _configured(tmp_path, "drift:\n  share_threshold: 0.3\n")
+    catalog = DataCatalog()
+    # when the catalog is created
+    hooks.after_catalog_created(catalog)
+    # then the drift nodes' settings dataset holds it
+    settings = catalog.load(CONFIG_DATASET)
+    assert settings.share_threshold == 0.3
+    assert settings == hooks.config.drift
+
+
+def test_catalog_hook_adds_nothing_without_settings():
+    catalog = DataCatalog()
+    MlopsHooks().after_catalog_created(catalog)
+    assert CONFIG_DATASET not in catalog
+
+
+# ------------------------------------------------------------------ after_node_run
+
+
+def _drift_node_and_outputs(tmp_path):
+    reference = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 50, "c": list("abc") * 50})
+    current = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 50, "c": list("aac") * 50})
+    (node,) = drift_check(reference="reference", current="current").nodes
+    hooks = _configured(tmp_path)
+    outputs = node.run(
+        {"reference": reference, "current": current, CONFIG_DATASET: hooks.config.drift}
+    )
+    return hooks, node, outputs
+
+
+def test_node_hook_logs_a_drift_checks_outputs_into_the_active_run(
+    tracking_uri, tmp_path
+):
+    import mlflow
+    from mlflow import MlflowClient
+
+    # given a drift check that has run, and another node
+    hooks, node, outputs = _drift_node_and_outputs(tmp_path)
+    other = Node(len, "rows", "count", name="count_rows")
+    # when both have run inside a tracked run
+    with mlflow.start_run() as run:
+        hooks.after_node_run(other, {"count": 3})
+        hooks.after_node_run(node, outputs)
+    # then the run has the check's metrics and report, and nothing of the other
+    client = MlflowClient()
+    metrics = client.get_run(run.info.run_id).data.metrics
+    expected = {name: m["value"] for name, m in outputs["drift.metrics"].items()}
+    assert metrics == expected and expected
+    artifacts = [a.path for a in client.list_artifacts(run.info.run_id, "drift")]
+    assert artifacts == ["drift/drift_report.html"]
+
+
+def test_node_hook_logs_nothing_without_an_active_run(tracking_uri, tmp_path):
+    import mlflow
+
+    # given a drift check that has run outside any tracked run
+    hooks, node, outputs = _drift_node_and_outputs(tmp_path)
+    # when the hook sees it
+    hooks.after_node_run(node, outputs)
+    # then no run was opened to log it in
+    assert mlflow.active_run() is None
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+# ------------------------------------------------------------- before_pipeline_run
+
+
+def _fit(frame: pd.DataFrame) -> LogisticRegression:
+    return LogisticRegression().fit(frame[["x"]], frame["y"])
+
+
+def _score(batch: pd.DataFrame, model: LogisticRegression) -> pd.DataFrame:
+    return batch.assign(p=model.predict_proba(batch[["x"]])[:, 1])
+
+
+def _bundled() -> Pipeline:
+    return bundle_model(
+        Pipeline([Node(_fit, "train_rows", "model", name="fit")]),
+        Pipeline([Node(_score, ["rows", "model"], "scores", name="score")]),
+        input_name="rows",
+        package_name="kedro_mlops",
+    )
+
+
+def test_pipeline_start_in_a_run_resolves_the_bundled_signature(tracking_uri, tmp_path):
+    import mlflow
+
+    # given a bundled model whose signature is "auto", and integer input rows
+    pipeline = _bundled()
+    catalog = DataCatalog({"rows": MemoryDataset(pd.DataFrame({"x": [1, 2, 3]}))})
+    # when the pipeline starts inside a tracked run
+    with mlflow.start_run():
+        MlopsHooks().before_pipeline_run(_run_params(tmp_path), pipeline, catalog)
+    # then the signature is inferred from the rows, integers accepting missing values
+    signature = pipeline.log_model_kwargs["signature"]
+    assert [(c["name"], c["type"]) for c in signature.inputs.to_dict()] == [
+        ("x", "any")
+    ]
+
+
+def test_pipeline_start_without_a_run_leaves_the_bundle_alone(tracking_uri, tmp_path):
+    pipeline = _bundled()
+    catalog = DataCatalog({"rows": MemoryDataset(pd.DataFrame({"x": [1, 2, 3]}))})
+    MlopsHooks().before_pipeline_run(_run_params(tmp_path), pipeline, catalog)
+    assert pipeline.log_model_kwargs["signature"] == "auto"
+
+
+# -------------------------------------------------------------- after_pipeline_run
+
+
+def test_pipeline_end_writes_lineage_then_promotes_the_model(tracking_uri, tmp_path):
+    from mlflow import MlflowClient
+
+    # given a training run that logged a model
+    hooks = _configured(tmp_path)
+    run_id = _kedro_run(hooks, tmp_path, {"test.roc_auc": 0.8})
+    # when the pipeline ends
+    _pipeline_end(hooks, tmp_path)
+    # then the run holds its lineage
+    client = MlflowClient()
+    tags = client.get_run(run_id).data.tags
+    assert tags[f"{TAG_PREFIX}env"] == "local"
+    assert tags[f"{TAG_PREFIX}pipelines"] == "training"
+    assert tags[f"{TAG_PREFIX}git.commit"] == "none"  # tmp_path is no git repository
+    # and its model is registered under the package's name, as the champion
+    champion = client.get_model_version_by_alias(PACKAGE, "champion")
+    assert champion.run_id == run_id
+    assert tags["mlops.registry.promoted"] == "true"
+
+
+def test_pipeline_end_with_the_registry_off_writes_lineage_only(tracking_uri, tmp_path):
+    from mlflow import MlflowClient
+
+    hooks = _configured(tmp_path, "registry:\n  enabled: false\n")
+    run_id = _kedro_run(hooks, tmp_path, {"test.roc_auc": 0.8})
+    _pipeline_end(hooks, tmp_path)
+    client = MlflowClient()
+    assert client.get_run(run_id).data.tags[f"{TAG_PREFIX}env"] == "local"
+    assert client.search_registered_models() == []
+
+
+def test_pipeline_end_without_a_run_at_the_start_writes_nothing(tracking_uri, tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+
+    # given a pipeline that started with no active run (tracking off), and a
+    # run that exists in the store
+    hooks = _configured(tmp_path)
+    hooks.before_pipeline_run(_run_params(tmp_path), Pipeline([]), DataCatalog())
+    with mlflow.start_run() as run:
+        mlflow.log_metric("test.roc_auc", 0.8)
+    # when the pipeline ends
+    _pipeline_end(hooks, tmp_path)
+    # then no run is given lineage, nothing is registered
+    client = MlflowClient()
+    assert not any(
+        key.startswith(TAG_PREFIX) for key in client.get_run(run.info.run_id).data.tags
+    )
+    assert client.search_registered_models() == []
+
+
+# --------------------------------------------------------------- on_pipeline_error
+
+
+def test_after_an_error_nothing_is_written_into_the_failed_run(tracking_uri, tmp_path):
+    from mlflow import MlflowClient
+
+    # given a run whose pipeline failed
+    hooks = _configured(tmp_path)
+    run_id = _kedro_run(hooks, tmp_path, {"test.roc_auc": 0.8})
+    hooks.on_pipeline_error()
+    # when a later pipeline end reaches the same hooks (one instance per process)
+    _pipeline_end(hooks, tmp_path)
+    # then the failed run gets no lineage and its model is not registered
+    client = MlflowClient()
+    assert not any(
+        key.startswith(TAG_PREFIX) for key in client.get_run(run_id).data.tags
+    )
+    assert client.search_registered_models() == []
+
+
+# ------------------------------------------------------- BundleHooks.after_pipeline_run
+
+
+def _training_catalog(tmp_path: Path) -> DataCatalog:
+    """The training run's catalog: a fitted model in a pickle file."""
+    catalog = DataCatalog({"model": PickleDataset(filepath=str(tmp_path / "m.pkl"))})
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0, 0, 1, 1]})
+    catalog.save("model", _fit(frame))
+    return catalog
+
+
+def test_bundle_hook_shares_the_fitted_model_before_it_is_logged(tmp_path):
+    # given a training run of a bundled model that wrote its fitted model
+    catalog = _training_catalog(tmp_path)
+    # when the pipeline ends
+    BundleHooks().after_pipeline_run(_bundled(), catalog)
+    # then the saved model is the shared, frozen estimator
+    assert isinstance(catalog.load("model"), SharedEstimator)
+
+
+def test_bundle_hook_leaves_a_pipeline_without_a_bundled_model_alone(tmp_path):
+    catalog = _training_catalog(tmp_path)
+    BundleHooks().after_pipeline_run(_bundled().training, catalog)
+    model = catalog.load("model")
+    assert isinstance(model, LogisticRegression)
+    assert not isinstance(model, SharedEstimator)
+
+
+def test_hooks_run_around_kedro_mlflows_after_pipeline_run(
+    tracking_uri, tmp_path, monkeypatch
+):
+    from kedro_mlops.serving import bundle
+    from kedro_mlops.versioning import lineage
+
+    # given kedro-mlflow's hook (plain hook_impl) registered between ours, in the
+    # order where pluggy (last registered, first called) would reverse all three,
+    # and the steps of our hooks recorded
+    order = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def after_pipeline_run(self, run_params, pipeline, catalog):
+            order.append("kedro-mlflow logs the model")
+
+    monkeypatch.setattr(
+        bundle, "share_fitted_estimators", lambda *a: order.append("share")
+    )
+    monkeypatch.setattr(lineage, "record_run", lambda *a: order.append("lineage"))
+    hooks = MlopsHooks()
+    manager = _create_hook_manager()
+    for plugin in (BundleHooks(), LikeKedroMlflow(), hooks):
+        manager.register(plugin)
+    _kedro_run(hooks, tmp_path, {}, log_model=False)
+    # when the pipeline ends
+    manager.hook.after_pipeline_run(
+        run_params=_run_params(tmp_path),
+        run_result={},
+        pipeline=Pipeline([]),
+        catalog=DataCatalog(),
+    )
+    # then the estimators are shared before the model is logged, and the lineage
+    # and the registry come after it
+    assert order == ["share", "kedro-mlflow logs the model", "lineage"]
