@@ -67,6 +67,7 @@ def main(runs: int) -> None:
             work / "runtime",
             str(project_wheel(context, work / "dist-project")),
             str(wheel),
+            compile_bytecode=False,  # the image has only what precompile writes
         )
         app = work / "app"
         image_env = runtime_folder(dockerfile, context, app)

@@ -83,6 +83,7 @@ def main() -> None:
             work / "runtime",
             str(project_wheel(context, work / "dist-project")),
             str(wheel),
+            compile_bytecode=False,  # as the image installs it; sizes without .pyc
         )
         unslimmed, _ = site_packages_size(runtime.root)
         print(slim(runtime), end="")
@@ -91,7 +92,7 @@ def main() -> None:
         dockerfile = project / "Dockerfile"
         print(workdir_steps(dockerfile, runtime, app, image_env), end="")
         requirements = default_requirements(dev, project, work, wheel)
-        default = create_env(work / "default", *requirements)
+        default = create_env(work / "default", *requirements, compile_bytecode=False)
         sizes = {
             "runtime (starter Dockerfile)": site_packages_size(runtime.root),
             "kedro-docker default (requirements.txt)": site_packages_size(default.root),

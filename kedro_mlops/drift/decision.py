@@ -31,7 +31,7 @@ from .config import P_VALUE_TESTS, DriftConfig, TestName
 from .errors import DriftInputError
 from .evidence import categorical_evidence, numeric_evidence
 from .profile import ColumnProfile, DriftProfile, build_profile_and_summary
-from .report import ColumnDrift, DriftReport
+from .report import ColumnDrift, ColumnStatus, DriftReport
 from .selection import select_test
 from .summaries import ColumnSummary, DatasetSummary, summarize
 
@@ -188,7 +188,7 @@ def _judge_column(
             "unseen_examples": cur.unseen_examples,
         }
     if ref.n == 0 or cur.n == 0:
-        empty = {
+        outcomes: dict[tuple[bool, bool], tuple[ColumnStatus, bool, str]] = {
             (True, True): ("all_missing", False, "no values in either data set"),
             (True, False): (
                 "all_missing_reference",
@@ -200,7 +200,8 @@ def _judge_column(
                 True,
                 "every value is missing in the current data",
             ),
-        }[(ref.n == 0, cur.n == 0)]
+        }
+        empty = outcomes[(ref.n == 0, cur.n == 0)]
         return ColumnDrift(
             **base,
             status=empty[0],

@@ -75,6 +75,7 @@ def numeric_evidence(
     """
     edges = column.edges
     assert edges is not None
+    p_value: float | None
     if ref.exact_values is not None and cur.exact_values is not None:
         assert ref.exact_counts is not None and cur.exact_counts is not None
         args = (ref.exact_values, ref.exact_counts, cur.exact_values, cur.exact_counts)

@@ -239,10 +239,10 @@ def build_profile_and_summary(
                 "datetime column: compared only when listed under drift.columns"
             )
             continue
-        profile, summary = _column_profile(label, series, natural, wanted, config)
-        check_test_fits(label, profile.kind, settings)
-        columns[label] = profile
-        summaries[label] = summary
+        column, column_summary = _column_profile(label, series, natural, wanted, config)
+        check_test_fits(label, column.kind, settings)
+        columns[label] = column
+        summaries[label] = column_summary
     profile = DriftProfile(columns=columns, skipped=skipped, config=config)
     summary = DatasetSummary(
         profile_id=profile.id, n_rows=len(reference), columns=summaries
