@@ -1,13 +1,11 @@
 import pandas as pd
-import pytest
 
 from {{ cookiecutter.python_package }}.pipelines.evaluate.nodes import (
     evaluate_model,
     format_for_tracking,
     plot_roc_curve,
 )
-from {{ cookiecutter.python_package }}.pipelines.infer.nodes import validate_batch
-from {{ cookiecutter.python_package }}.pipelines.ingest.nodes import SchemaError
+from {{ cookiecutter.python_package }}.pipelines.infer.nodes import monitoring_frame
 
 
 def test_perfect_predictions_score_one(schema):
@@ -33,14 +31,11 @@ def test_roc_plot_is_a_figure(schema, params):
     assert figure.axes[0].get_title().startswith("ROC curve")
 
 
-def test_batch_needs_no_target_but_all_features(batch_slice, schema):
-    assert len(validate_batch(batch_slice, schema)) == len(batch_slice)
-    with pytest.raises(SchemaError, match="column 'monthly_charges' is missing"):
-        validate_batch(batch_slice.drop(columns=["monthly_charges"]), schema)
-
-
-def test_batch_with_unseen_category_is_scored_and_reported(batch_slice, schema, caplog):
-    batch = batch_slice.copy()
-    batch.loc[0, "region"] = "atlantis"
-    validate_batch(batch, schema)
-    assert "unseen categories ['atlantis']" in caplog.text
+def test_monitoring_frame_holds_the_features_and_the_probability(batch_slice, schema):
+    predictions = pd.DataFrame({"churned_probability": [0.5] * len(batch_slice)})
+    frame = monitoring_frame(batch_slice, predictions, schema)
+    assert list(frame.columns) == [
+        *schema["numeric"],
+        *schema["categorical"],
+        "churned_probability",
+    ]
