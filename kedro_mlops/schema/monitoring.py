@@ -15,16 +15,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+# Module level, not lazily: Kedro reads a node function's type hints.
+from kedro_mlops.config import MlopsConfigError
+from kedro_mlops.drift.config import DriftConfig
 from kedro_mlops.strict import describe_errors
 
 from .model import TableSchema, parse_schema
-
-if TYPE_CHECKING:
-    from kedro_mlops.drift.config import DriftConfig
 
 
 def drift_settings(
@@ -44,9 +44,6 @@ def drift_settings(
         MlopsConfigError: ``drift.prediction_column`` names another column than
             the schema's, or the result contradicts the other drift settings.
     """
-    from kedro_mlops.config import MlopsConfigError
-    from kedro_mlops.drift.config import DriftConfig
-
     schema = parse_schema(schema)
     if drift is None:
         drift = DriftConfig()

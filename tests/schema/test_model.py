@@ -5,11 +5,19 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+import typing
 from types import MappingProxyType
 
 import pytest
 
-from kedro_mlops.schema import SchemaConfigError, TableSchema, parse_schema
+from kedro_mlops.schema import (
+    SchemaConfigError,
+    TableSchema,
+    drift_settings,
+    parse_schema,
+    validate_scoring_batch,
+    validate_training_table,
+)
 
 BASE = {
     "id_column": "account_id",
@@ -127,3 +135,11 @@ def test_import_loads_no_heavy_library():
     assert [
         m for m in loaded if m.split(".")[0] in ("sklearn", "scipy", "mlflow")
     ] == []
+
+
+@pytest.mark.parametrize(
+    "function", [validate_training_table, validate_scoring_batch, drift_settings]
+)
+def test_node_functions_type_hints_resolve(function):
+    # Kedro reads a node function's type hints and warns when they do not resolve
+    assert "return" in typing.get_type_hints(function)
