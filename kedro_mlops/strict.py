@@ -19,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -38,11 +39,39 @@ def describe_errors(error: ValidationError, model: type[BaseModel]) -> list[str]
 def _describe(err: Any, model: type[BaseModel]) -> str:
     location = ".".join(str(part) for part in err["loc"])
     if err["type"] == "extra_forbidden":
-        for part in err["loc"][:-1]:
-            field = model.model_fields.get(str(part))
-            annotation = field.annotation if field is not None else None
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                model = annotation
-        allowed = ", ".join(sorted(model.model_fields))
+        allowed = ", ".join(sorted(_model_at(model, err["loc"][:-1]).model_fields))
         return f"{location}: unknown key (allowed: {allowed})"
+    if err["type"] == "value_error":  # raised by a validator of ours: its own words
+        message = str(err["ctx"]["error"])
+        found = err.get("input")
+        if not isinstance(found, dict):  # a whole section says nothing more
+            message += f" (got {found!r})"
+        return f"{location}: {message}" if location else message
     return f"{location}: {err['msg']} (got {err.get('input')!r})"
+
+
+def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel]:
+    """The model whose keys the mapping at ``path`` holds: through nested
+    models, and through the values of their dict and list fields."""
+    found, annotation = model, model
+    for part in path:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            annotation = _unwrap(field.annotation) if field is not None else None
+        else:  # a dict's key or a list's index: on to its values
+            arguments = get_args(annotation)
+            annotation = _unwrap(arguments[-1]) if arguments else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found = annotation
+    return found
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X`` from ``Annotated[X, ...]`` and from ``X | None``."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        others = [a for a in get_args(annotation) if a is not type(None)]
+        if len(others) == 1:
+            return _unwrap(others[0])
+    return annotation

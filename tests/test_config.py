@@ -106,3 +106,22 @@ def test_an_environment_overrides_single_keys_of_base(tmp_path):
         "test.f1",
         0.01,
     )
+
+
+def test_unknown_key_inside_a_mapping_of_sections_lists_that_sections_keys():
+    # given a typo in one column's drift settings (drift.columns is a mapping)
+    with pytest.raises(MlopsConfigError) as error:
+        parse_config({"drift": {"columns": {"age": {"tst": "ks"}}}})
+    # then the keys listed are those of a column's settings
+    assert "drift.columns.age.tst: unknown key (allowed: kind, test, threshold)" in str(
+        error.value
+    )
+
+
+def test_a_contradiction_between_keys_is_told_in_plain_words():
+    with pytest.raises(MlopsConfigError) as error:
+        parse_config({"drift": {"columns": {"age": {}}, "ignore_columns": ["age"]}})
+    assert str(error.value).endswith(
+        "  - drift: columns ['age'] are both configured under 'columns' and listed "
+        "in 'ignore_columns'; remove them from one of the two"
+    )

@@ -69,19 +69,27 @@ def check_batch(
     return json.loads(report.to_json()), render_html(report), metrics, decision
 
 
-def create_pipeline(reference: str, current: str, namespace: str = "drift") -> Pipeline:
+def create_pipeline(
+    reference: str,
+    current: str,
+    namespace: str = "drift",
+    config: str = CONFIG_DATASET,
+) -> Pipeline:
     """A drift check between the catalog datasets ``reference`` and ``current``.
 
     Args:
         reference: catalog name of the reference data (e.g. a training sample).
         current: catalog name of the data to check.
         namespace: prefix of the outputs and of the node's name.
+        config: catalog name of the drift settings; by default ``mlops.yml``'s
+            as the hooks put them in the catalog, or the output of a node that
+            completes them (e.g. :func:`kedro_mlops.schema.drift_settings`).
     """
     return Pipeline(
         [
             Node(
                 check_batch,
-                inputs=[reference, current, CONFIG_DATASET],
+                inputs=[reference, current, config],
                 outputs=[
                     f"{namespace}.report",
                     f"{namespace}.report_html",

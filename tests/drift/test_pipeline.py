@@ -70,3 +70,18 @@ def test_the_node_is_namespaced_and_its_inputs_mapped():
     assert node.name == "d.check_drift"
     assert node.namespace == "d"
     assert pipeline.inputs() == {"reference_sample", "batch", CONFIG_DATASET}
+
+
+def test_settings_from_another_dataset():
+    # given settings that a node produced (y is the model's output), not mlops.yml's
+    reference, current = _frames(shift=1.0)
+    catalog = DataCatalog()
+    catalog["ref"], catalog["cur"] = reference, current
+    catalog["settings"] = DriftConfig(on_drift="flag", prediction_column="y")
+    pipeline = create_pipeline(reference="ref", current="cur", config="settings")
+    assert pipeline.inputs() == {"ref", "cur", "settings"}
+    # when the check runs, then it reads them
+    outputs = SequentialRunner().run(pipeline, catalog)
+    report = outputs["drift.report"].load()
+    assert report["prediction"]["column"] == "y"
+    assert outputs["drift.retrain_decision"].load()["drifted_columns"] == ["x"]

@@ -4,6 +4,7 @@ import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from {{ cookiecutter.python_package }}.model_io import probability_column
 from {{ cookiecutter.python_package }}.pipelines import evaluate, feature, infer, ingest, train
 
 
@@ -38,5 +39,7 @@ def test_training_then_inference_on_a_slice(raw_slice, batch_slice, params):
     assert metrics["accuracy"]["value"] > 0.5
     predictions = outputs["predictions"].load()
     assert isinstance(predictions, pd.DataFrame)
-    assert list(predictions["customer_id"]) == list(batch_slice["customer_id"])
-    assert predictions["churned_probability"].between(0, 1).all()
+    ids = params["schema"]["id_column"]
+    assert list(predictions[ids]) == list(batch_slice[ids])
+    probability = probability_column(params["schema"]["target"])
+    assert predictions[probability].between(0, 1).all()

@@ -12,11 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-
-def _truth(test: pd.DataFrame, target: dict[str, Any]) -> pd.Series:
-    return (test[target["column"]].astype(str) == str(target["positive_class"])).astype(
-        int
-    )
+from {{ cookiecutter.python_package }}.model_io import (  # noqa: E402
+    binary_labels,
+    prediction_column,
+    probability_column,
+)
 
 
 def evaluate_model(
@@ -26,9 +26,9 @@ def evaluate_model(
 
     ``target`` is the schema's ``target`` entry: its column and positive class.
     """
-    truth = _truth(test, target)
-    probability = predictions[f"{target['column']}_probability"]
-    decision = predictions[f"{target['column']}_prediction"]
+    truth = binary_labels(test, target)
+    probability = predictions[probability_column(target)]
+    decision = predictions[prediction_column(target)]
     majority = int(truth.mean() >= 0.5)
     return {
         "accuracy": float(skm.accuracy_score(truth, decision)),
@@ -53,15 +53,14 @@ def plot_confusion_matrix(
     target: dict[str, Any],
     params: dict[str, Any],
 ) -> plt.Figure:
-    column = target["column"]
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.ConfusionMatrixDisplay.from_predictions(
-        _truth(test, target),
-        predictions[f"{column}_prediction"],
+        binary_labels(test, target),
+        predictions[prediction_column(target)],
         ax=axes,
         colorbar=False,
     )
-    axes.set_title(f"Confusion matrix: {column} (test set)")
+    axes.set_title(f"Confusion matrix: {target['column']} (test set)")
     figure.tight_layout()
     return figure
 
@@ -72,13 +71,12 @@ def plot_roc_curve(
     target: dict[str, Any],
     params: dict[str, Any],
 ) -> plt.Figure:
-    column = target["column"]
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.RocCurveDisplay.from_predictions(
-        _truth(test, target), predictions[f"{column}_probability"], ax=axes
+        binary_labels(test, target), predictions[probability_column(target)], ax=axes
     )
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-    axes.set_title(f"ROC curve: {column} (test set)")
+    axes.set_title(f"ROC curve: {target['column']} (test set)")
     axes.legend(loc="lower right")
     figure.tight_layout()
     return figure

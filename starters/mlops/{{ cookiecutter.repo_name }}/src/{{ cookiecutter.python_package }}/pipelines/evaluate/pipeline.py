@@ -1,6 +1,7 @@
 from kedro.pipeline import Node, Pipeline
 
-from ..infer.nodes import predict
+from {{ cookiecutter.python_package }}.model_io import predict
+
 from .nodes import (
     evaluate_model,
     format_for_tracking,
@@ -10,7 +11,7 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Score the test set with the same `predict` node that inference uses."""
+    """Score the test set with the same `predict` that inference uses."""
     return Pipeline(
         [
             Node(

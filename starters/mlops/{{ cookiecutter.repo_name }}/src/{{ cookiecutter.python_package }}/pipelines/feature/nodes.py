@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from kedro_mlops.estimators import SharedEstimator, share
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..ingest.nodes import feature_columns
+from {{ cookiecutter.python_package }}.model_io import binary_labels, feature_columns
 
 
 def fit_preprocessor(
     train: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
-) -> SharedEstimator:
+) -> ColumnTransformer:
     """Fit imputation + scaling for numeric columns and imputation + one-hot
-    encoding for categorical ones, and freeze the result with ``share`` (as the
-    train node does with the model).
+    encoding for categorical ones.
 
     Categories rarer than ``min_category_frequency`` in training are grouped
     into one "infrequent" column. A category never seen in training is encoded
@@ -44,16 +42,15 @@ def fit_preprocessor(
         verbose_feature_names_out=False,
     )
     preprocessor.set_output(transform="pandas")
-    return share(preprocessor.fit(train[feature_columns(schema)]))
+    return preprocessor.fit(train[feature_columns(schema)])
 
 
 def build_model_input(
-    train: pd.DataFrame, preprocessor: SharedEstimator, schema: dict[str, Any]
+    train: pd.DataFrame, preprocessor: ColumnTransformer, schema: dict[str, Any]
 ) -> pd.DataFrame:
     """Transform the training split; the target becomes a 0/1 column."""
     features = preprocessor.transform(train[feature_columns(schema)])
     target = schema["target"]
-    labels = (
-        train[target["column"]].astype(str) == str(target["positive_class"])
-    ).astype(int)
-    return features.assign(**{target["column"]: labels.to_numpy()})
+    return features.assign(
+        **{target["column"]: binary_labels(train, target).to_numpy()}
+    )

@@ -1,7 +1,10 @@
 from kedro.pipeline import Node, Pipeline
 from kedro_mlops.drift.pipeline import create_pipeline as create_drift_pipeline
+from kedro_mlops.schema import drift_settings, validate_scoring_batch
 
-from .nodes import monitoring_frame, predict, score_with_model, validate_batch
+from {{ cookiecutter.python_package }}.model_io import predict
+
+from .nodes import monitoring_frame, score_with_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -12,8 +15,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     """
     return Pipeline(
         [
+            # kedro-mlops checks the rows against `schema`: no target needed;
+            # categories the schema does not list are let through with a warning.
             Node(
-                validate_batch,
+                validate_scoring_batch,
                 inputs=["scoring_batch", "params:schema"],
                 outputs="validated_scoring_batch",
                 name="validate_scoring_batch",
@@ -40,8 +45,7 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
     """Batch inference with the registry's champion, then a drift check.
 
     The champion scores the batch and the training reference sample; the drift
-    check compares their features and predicted probabilities (settings:
-    ``drift`` in conf/base/mlops.yml).
+    check compares their features and predicted probabilities.
     """
     scoring = Pipeline(
         [
@@ -69,8 +73,21 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
                 outputs="monitored_reference",
                 name="monitor_reference",
             ),
+            # The drift settings: `drift` in conf/base/mlops.yml (which the
+            # kedro-mlops hooks put in the catalog as `mlops_drift_config`), with
+            # the columns named by `schema`: <target>_probability is the
+            # prediction column, the id and target columns are never compared.
+            Node(
+                drift_settings,
+                inputs=["mlops_drift_config", "params:schema"],
+                outputs="drift_settings",
+                name="drift_settings_from_schema",
+            ),
         ]
     )
     return scoring + create_drift_pipeline(
-        reference="monitored_reference", current="monitored_batch", namespace="drift"
+        reference="monitored_reference",
+        current="monitored_batch",
+        namespace="drift",
+        config="drift_settings",
     )

@@ -1,13 +1,16 @@
 from kedro.pipeline import Node, Pipeline
+from kedro_mlops.schema import validate_training_table
 
-from .nodes import sample_reference, split_data, validate_raw_data
+from .nodes import sample_reference, split_data
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            # kedro-mlops checks the table against `schema` (conf/base/parameters.yml)
+            # and stops the run with every problem, naming columns and rows.
             Node(
-                validate_raw_data,
+                validate_training_table,
                 inputs=["raw_customers", "params:schema"],
                 outputs="validated_customers",
                 name="validate_raw_data",

@@ -1,0 +1,266 @@
+"""Check a table against its schema: a training table, a batch to score, one request.
+
+:func:`validate_table` is the one check; :func:`validate_training_table` and
+:func:`validate_scoring_batch` are its two uses, ready to be Kedro nodes. A
+served model runs the scoring check on every request, so the check works on
+each numeric column's NumPy values and on each categorical column's distinct
+values, and returns the input frame itself when nothing needs converting.
+
+Example:
+    >>> import pandas as pd
+    >>> schema = {
+    ...     "id_column": "id",
+    ...     "target": {"column": "churned", "positive_class": "yes"},
+    ...     "numeric": {"age": {"min": 18}},
+    ...     "categorical": {"plan": ["a", "b"]},
+    ... }
+    >>> validate_scoring_batch(pd.DataFrame({"id": [1], "age": [12], "plan": ["a"]}), schema)
+    Traceback (most recent call last):
+    ...
+    kedro_mlops.schema.validate.SchemaError: The data does not match the schema (conf/base/parameters.yml, key 'schema'):
+      - column 'age' has values outside [18, inf] ('12') in rows 0
+    Fix the data, or update the schema if the change is intended.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .model import SOURCE, NumericRange, TableSchema, parse_schema
+
+#: Rows listed per problem; the message gives the count of the others.
+MAX_ROWS_SHOWN = 5
+
+logger = logging.getLogger(__name__)
+
+Schema = TableSchema | Mapping[str, Any]
+
+
+class SchemaError(ValueError):
+    """The data does not match the schema (``schema`` in ``parameters.yml``)."""
+
+
+def validate_training_table(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Check the labelled training table: the target is required, and every
+    categorical value must be listed in the schema.
+
+    Example:
+        >>> import pandas as pd
+        >>> schema = {
+        ...     "id_column": "id",
+        ...     "target": {"column": "y", "positive_class": 1},
+        ...     "numeric": {"x": {}},
+        ... }
+        >>> len(validate_training_table(pd.DataFrame({"id": [1, 2], "x": [0.5, 1], "y": [0, 1]}), schema))
+        2
+    """
+    return validate_table(data, schema, require_target=True)
+
+
+def validate_scoring_batch(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Check rows to score (a batch, or one request of a served model): no
+    target is needed, and categories the schema does not list are allowed and
+    logged as a warning (the model's encoder decides what they become).
+
+    Example:
+        >>> import pandas as pd
+        >>> schema = {
+        ...     "id_column": "id",
+        ...     "target": {"column": "y", "positive_class": 1},
+        ...     "categorical": {"plan": ["a", "b"]},
+        ... }
+        >>> batch = pd.DataFrame({"id": [7, 8], "plan": ["b", None]})
+        >>> validate_scoring_batch(batch, schema) is batch  # valid, nothing converted
+        True
+    """
+    return validate_table(data, schema, require_target=False, strict_categories=False)
+
+
+def validate_table(
+    data: pd.DataFrame,
+    schema: Schema,
+    *,
+    require_target: bool,
+    strict_categories: bool = True,
+) -> pd.DataFrame:
+    """Check ``data`` against ``schema``; return it with numbers written as text
+    converted to floats and categories that are not text converted to text.
+
+    Numeric columns must hold numbers within their range, categorical columns
+    the listed values, the id column must be present, unique and complete, and,
+    when ``require_target``, the target column must be complete with two
+    classes, one of them the positive class. Missing feature values are
+    allowed. With ``strict_categories`` false, values outside a categorical
+    column's list are allowed and logged as a warning.
+
+    Args:
+        data: the table to check.
+        schema: the ``schema`` block of ``parameters.yml`` or a parsed one.
+        require_target: whether the target column must be there (training).
+        strict_categories: whether unlisted categories are errors.
+
+    Raises:
+        SchemaConfigError: the schema itself is wrong.
+        SchemaError: listing every problem of the data with its column and rows.
+    """
+    schema = parse_schema(schema)
+    target = schema.target.column
+    required = [schema.id_column, *schema.feature_columns]
+    if require_target:
+        required.append(target)
+    missing = {c for c in required if c not in data.columns}
+    problems = [f"column '{c}' is missing" for c in required if c in missing]
+
+    if schema.id_column not in missing:
+        problems += _check_id(data[schema.id_column])
+    converted, unseen, found = _check_features(data, schema, missing, strict_categories)
+    problems += found
+    if require_target and target not in missing:
+        problems += _check_target(data[target], schema.target.positive_class)
+
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise SchemaError(
+            f"The data does not match the schema ({SOURCE}):\n"
+            f"{listing}\nFix the data, or update the schema if the change is intended."
+        )
+    for column, values in unseen.items():
+        if values:
+            logger.warning("Column '%s' has unseen categories %s", column, values)
+    return data.assign(**converted) if converted else data
+
+
+def _check_features(
+    data: pd.DataFrame, schema: TableSchema, missing: set[str], strict: bool
+) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
+    """The feature columns' converted values (only of those that need it), their
+    values outside the listed categories, and the problems found."""
+    converted: dict[str, Any] = {}
+    unseen: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for column, bounds in schema.numeric.items():
+        if column not in missing:
+            converted[column], found = _check_numeric(data[column], bounds)
+            problems += found
+    for column, allowed in schema.categorical.items():
+        if column not in missing:
+            converted[column], unseen[column], problem = _check_categorical(
+                data[column], allowed, schema.allowed_text[column]
+            )
+            if strict and problem:
+                problems.append(problem)
+    return {c: v for c, v in converted.items() if v is not None}, unseen, problems
+
+
+def _check_id(ids: pd.Series) -> list[str]:
+    problems = []
+    empty = pd.isna(ids.to_numpy())
+    if empty.any():
+        mask = pd.Series(empty, index=ids.index)
+        problems.append(f"column '{ids.name}' (id) is empty in {_rows(mask)}")
+    if len(ids) > 1 and not ids.is_unique:
+        duplicated = ids.duplicated(keep=False) & ~empty
+        if duplicated.any():
+            problems.append(
+                f"column '{ids.name}' (id) repeats values in {_rows(duplicated)}"
+            )
+    return problems
+
+
+def _check_numeric(
+    raw: pd.Series, bounds: NumericRange
+) -> tuple[np.ndarray | None, list[str]]:
+    """Problems of a numeric column, and its values as floats if they were text
+    (``None`` when the column is numeric already)."""
+    column = raw.name
+    if pd.api.types.is_bool_dtype(raw):
+        return None, [f"column '{column}' must be numeric but holds booleans"]
+    if pd.api.types.is_numeric_dtype(raw):
+        converted = None
+        # NumPy integers and floats are compared as they are (no copy); nullable
+        # ones become floats with NaN for missing values.
+        plain = isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf"
+        values = raw.to_numpy() if plain else raw.to_numpy("float64", na_value=np.nan)
+    else:
+        values = converted = pd.to_numeric(raw, errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        not_numeric = raw.notna().to_numpy() & np.isnan(values)
+        if not_numeric.any():
+            mask = pd.Series(not_numeric, index=raw.index)
+            return None, [
+                f"column '{column}' must be numeric but has non-numeric values "
+                f"({_examples(raw[mask])}) in {_rows(mask)}"
+            ]
+    low = -np.inf if bounds.min is None else bounds.min
+    high = np.inf if bounds.max is None else bounds.max
+    outside = (values < low) | (values > high)  # NaN compares False: allowed
+    problems = []
+    if outside.any():
+        mask = pd.Series(outside, index=raw.index)
+        problems.append(
+            f"column '{column}' has values outside [{low}, {high}] "
+            f"({_examples(raw[mask])}) in {_rows(mask)}"
+        )
+    return converted, problems
+
+
+def _check_categorical(
+    raw: pd.Series, allowed: list[Any], allowed_text: frozenset[str]
+) -> tuple[pd.Series | None, list[str], str | None]:
+    """A categorical column as text (``None`` when it is text already), its
+    distinct values outside ``allowed`` (compared as text), and the problem they
+    are when categories are strict."""
+    try:
+        distinct = raw.unique().tolist()  # a few values, however many rows
+    except TypeError:  # unhashable values (lists...): each one is compared
+        distinct = raw.tolist()
+    outside_text = {str(v) for v in distinct if not _missing(v)} - allowed_text
+    # Numbers or mixed values are compared, and encoded, as the text they read as.
+    as_text = None if isinstance(raw.dtype, pd.StringDtype) else raw.astype("str")
+    if not outside_text:
+        return as_text, [], None
+    mask = raw.map(lambda v: not _missing(v) and str(v) in outside_text).astype(bool)
+    problem = (
+        f"column '{raw.name}' has values outside {list(allowed)} "
+        f"({_examples(raw[mask])}) in {_rows(mask)}"
+    )
+    return as_text, sorted(outside_text), problem
+
+
+def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:
+    problems = []
+    if labels.isna().any():
+        problems.append(
+            f"column '{labels.name}' (target) is empty in {_rows(labels.isna())}"
+        )
+    classes = set(labels.dropna().astype(str))
+    if str(positive_class) not in classes or len(classes) != 2:
+        problems.append(
+            f"column '{labels.name}' (target) must hold exactly two classes including "
+            f"the positive class {str(positive_class)!r}; found {sorted(classes)}"
+        )
+    return problems
+
+
+def _missing(value: Any) -> bool:
+    """True for None, NaN, ``pd.NA`` and ``NaT``; False for any other value, a
+    list included."""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def _rows(mask: pd.Series) -> str:
+    rows = list(mask[mask].index[:MAX_ROWS_SHOWN])
+    count = int(mask.sum())
+    more = f" (first {MAX_ROWS_SHOWN} of {count})" if count > MAX_ROWS_SHOWN else ""
+    return f"rows {', '.join(str(r) for r in rows)}{more}"
+
+
+def _examples(values: pd.Series) -> str:
+    shown = list(dict.fromkeys(values.astype(str)))[:3]
+    return ", ".join(repr(v) for v in shown)
