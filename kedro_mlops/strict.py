@@ -53,7 +53,8 @@ def _describe(err: Any, model: type[BaseModel]) -> str:
 def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel]:
     """The model whose keys the mapping at ``path`` holds: through nested
     models, and through the values of their dict and list fields."""
-    found, annotation = model, model
+    found = model
+    annotation: Any = model
     for part in path:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))

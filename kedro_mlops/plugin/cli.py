@@ -132,7 +132,12 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
 )
 @click.option("--env", "-e", default=None, help="Kedro environment.")
 def drift(reference: str, current: str, output: str | None, env: str | None) -> None:
-    """Check two catalog datasets of this project for drift (mlops.yml's drift settings)."""
+    """Check two catalog datasets of this project for drift (mlops.yml's drift settings).
+
+    In a project whose parameters have a `schema`, its id and target columns are
+    not compared and its prediction column is the model's output, as in the
+    starter's inference pipeline.
+    """
     from kedro_mlops.config import load_config
     from kedro_mlops.drift import DriftInputError, detect_drift, save_html
 
@@ -147,6 +152,11 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
             )
         frames[name] = catalog.load(name)
     config = load_config(context.config_loader).drift
+    schema = context.params.get("schema")
+    if schema is not None:
+        from kedro_mlops.schema import drift_settings
+
+        config = drift_settings(config, schema)
     predicted = config.prediction_column
     if predicted and predicted not in frames[reference].columns:
         click.echo(

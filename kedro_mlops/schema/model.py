@@ -209,7 +209,7 @@ def parse_schema(schema: TableSchema | Mapping[str, Any]) -> TableSchema:
         return schema
     try:
         # marshal tells True from 1 and 1 from 1.0, which compare equal
-        key = marshal.dumps(schema)
+        key = marshal.dumps(schema)  # type: ignore[arg-type]  # raises ValueError if not
     except ValueError:  # not plain YAML values (a custom mapping type...)
         key = None
     parsed = _parsed.get(key) if key is not None else None

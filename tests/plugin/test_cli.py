@@ -245,6 +245,35 @@ def test_drift_without_the_configured_prediction_column_checks_the_rest(tracked)
     assert "DRIFT, 1 of 2 columns" in result.stdout
 
 
+def test_drift_leaves_the_schemas_id_and_target_out(tracked):
+    # given raw tables with an id and a target (only in the reference), and a
+    # schema in parameters.yml that names them (mlops.yml names no column)
+    data = tracked / "data"
+    reference = pd.read_csv(data / "reference.csv")
+    reference.assign(id=range(300), left=["yes", "no"] * 150).to_csv(
+        data / "reference.csv", index=False
+    )
+    current = pd.read_csv(data / "current.csv").assign(id=range(1000, 1300))
+    current.to_csv(data / "current.csv", index=False)
+    (tracked / "conf/base/parameters.yml").write_text(
+        "schema:\n  id_column: id\n  target: {column: left, positive_class: 'yes'}\n"
+        "  numeric: {amount: {}}\n  categorical: {plan: [a, b, c]}\n"
+    )
+    # when they are compared
+    result = mlops("drift", "--reference", "reference", "--current", "current")
+    # then only the features are: the id and target are left out, and the
+    # model's output column (absent from raw tables) is said to be skipped
+    assert result.exit_code == 0, result.output
+    assert "DRIFT, 1 of 2 columns" in result.stdout
+    assert "(no 'left_probability' column here" in result.stdout
+    skipped = {
+        line.split()[0]
+        for line in result.stdout.splitlines()
+        if "skipped: ignored by configuration" in line
+    }
+    assert skipped == {"id", "left"}
+
+
 def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
     result = mlops("drift", "--reference", "reference", "--current", "scoring")
     assert result.exit_code == 1

@@ -127,14 +127,7 @@ def test_inference_flags_exactly_the_drifted_columns(trained, client):
 
 
 def test_kedro_mlops_drift_between_two_catalog_datasets(installed, trained):
-    # given mlops.yml's drift settings with the raw tables' id and target ignored:
-    # the starter's mlops.yml names no column (its inference pipeline takes them
-    # from the schema), and this ad-hoc check compares raw tables
-    raw_tables = trained / "conf" / "raw_tables"
-    raw_tables.mkdir()
-    (raw_tables / "mlops.yml").write_text(
-        "drift:\n  ignore_columns: [customer_id, churned]\n"
-    )
+    # (mlops.yml names no column: the id and the target follow the schema)
     result = installed.run(
         "kedro",
         "mlops",
@@ -145,8 +138,6 @@ def test_kedro_mlops_drift_between_two_catalog_datasets(installed, trained):
         "scoring_batch",
         "--output",
         "drift_cli.html",
-        "--env",
-        "raw_tables",
         cwd=trained,
     )
     flagged = {
