@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib
 import logging
@@ -229,9 +230,14 @@ class LogFilter:
     keep: Callable[[logging.LogRecord], bool]
 
 
-def _outside_a_request(record: logging.LogRecord) -> bool:
-    from kedro_mlops.serving.runner import SERVING
+#: True while a ServingRunner runs a request, in that thread only: the first
+#: log filter drops Kedro's per-node lines then, and only then.
+SERVING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kedro_mlops_serving", default=False
+)
 
+
+def _outside_a_request(record: logging.LogRecord) -> bool:
     return not SERVING.get()
 
 

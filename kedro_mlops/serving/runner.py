@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 from typing import Any
@@ -34,15 +33,11 @@ from typing import Any
 from kedro.io import MemoryDataset
 from kedro.runner import SequentialRunner
 
+from kedro_mlops.patches import SERVING
+
 logger = logging.getLogger(__name__)
 
 BAD_INPUT = (ValueError, TypeError, KeyError)
-
-#: True while a ServingRunner runs, in that thread only: the serving log
-#: filters of :mod:`kedro_mlops.patches` drop Kedro's per-node lines then.
-SERVING: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "kedro_mlops_serving", default=False
-)
 
 
 class ServingRunner(SequentialRunner):
