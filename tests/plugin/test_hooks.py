@@ -26,6 +26,7 @@ from kedro_mlops.plugin.hooks import BundleHooks, MlopsHooks
 from kedro_mlops.serving import bundle_model
 from kedro_mlops.serving.estimators import SharedEstimator
 from kedro_mlops.versioning.lineage import TAG_PREFIX
+from tests.mlflow_models import log_constant_model
 
 PACKAGE = "churn_model"
 
@@ -63,22 +64,12 @@ def _kedro_run(
     pipeline starts, the nodes log metrics, kedro-mlflow logs the model and
     closes the run before ``after_pipeline_run``."""
     import mlflow
-    import mlflow.pyfunc
-
-    class Constant(mlflow.pyfunc.PythonModel):
-        # typed, or MLflow warns at every subclass (and its filter beats ours)
-        def predict(
-            self, context, model_input: list[float], params=None
-        ) -> list[float]:
-            return [0.5] * len(model_input)
 
     with mlflow.start_run() as run:
         hooks.before_pipeline_run(_run_params(project), Pipeline([]), DataCatalog())
         mlflow.log_metrics(metrics)
         if log_model:
-            mlflow.pyfunc.log_model(
-                name="model", python_model=Constant(), pip_requirements=[]
-            )
+            log_constant_model()
     return run.info.run_id
 
 

@@ -11,26 +11,17 @@ from kedro_mlops.tracking.registry import (
     RegistryError,
     register_and_promote,
 )
+from tests.mlflow_models import log_constant_model
 
 
 def _training_run(metrics: dict[str, float], log_model: bool = True) -> str:
     """A finished run with ``metrics`` and, optionally, a logged pyfunc model."""
     import mlflow
-    import mlflow.pyfunc
-
-    class Constant(mlflow.pyfunc.PythonModel):
-        # typed, or MLflow warns at every subclass (and its filter beats ours)
-        def predict(
-            self, context, model_input: list[float], params=None
-        ) -> list[float]:
-            return [0.5] * len(model_input)
 
     with mlflow.start_run() as run:
         mlflow.log_metrics(metrics)
         if log_model:
-            mlflow.pyfunc.log_model(
-                name="model", python_model=Constant(), pip_requirements=[]
-            )
+            log_constant_model()
     return run.info.run_id
 
 

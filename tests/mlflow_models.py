@@ -1,0 +1,18 @@
+"""A tiny pyfunc model to log in test runs (the registry needs a logged model)."""
+
+from __future__ import annotations
+
+
+def log_constant_model() -> None:
+    """Log a model that predicts 0.5 for every row into the active MLflow run."""
+    import mlflow
+    import mlflow.pyfunc
+
+    class Constant(mlflow.pyfunc.PythonModel):
+        # typed, or MLflow warns at every subclass (and its filter beats ours)
+        def predict(
+            self, context, model_input: list[float], params=None
+        ) -> list[float]:
+            return [0.5] * len(model_input)
+
+    mlflow.pyfunc.log_model(name="model", python_model=Constant(), pip_requirements=[])
