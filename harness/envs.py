@@ -36,7 +36,13 @@ class Env:
             "COLUMNS": "200",
             "KEDRO_DISABLE_TELEMETRY": "true",
         }
-        env.pop("MLFLOW_TRACKING_URI", None)
+        # the project's mlflow.yml decides, not the caller's environment
+        for name in (
+            "MLFLOW_TRACKING_URI",
+            "MLFLOW_REGISTRY_URI",
+            "MLFLOW_EXPERIMENT_ID",
+        ):
+            env.pop(name, None)
         return env
 
     def run(

@@ -27,7 +27,10 @@ def _reset_mlflow():
         mlflow.end_run()
     mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
+    # both setters also export their URI for subprocesses: a later test's
+    # `kedro run` would otherwise register its models in this test's store
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
     # mlflow.set_experiment (kedro-mlflow's hook calls it) keeps the experiment
     # in a module global and in MLFLOW_EXPERIMENT_ID
     mlflow.tracking.fluent._active_experiment_id = None
