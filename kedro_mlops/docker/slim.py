@@ -7,8 +7,8 @@ environment's ``site-packages``:
   pandas, SciPy, pyarrow...), bytecode caches, C/C++ headers, Cython sources
   and type stubs (``.pyi``, read by type checkers, never by Python). Template
   folders (Kedro's and kedro-mlops' project templates, whose ``tests`` folders
-  belong to a generated project) are left alone;
-* files that a Kedro run and ``mlflow models serve`` never load
+  belong to a generated project) keep all but their bytecode caches;
+* files that a Kedro run and the model server never load
   (:data:`UNUSED`), each checked by tracing the libraries that training, batch
   inference and serving map: the MLflow web UI's static files (the UI is the
   tracking server's business), pyarrow's Flight RPC libraries (Parquet does not
@@ -67,7 +67,8 @@ def slim(environment: Path) -> tuple[int, int]:
     for site in sorted(Path(environment).glob("lib/python*/site-packages")):
         doomed = [path for pattern in UNUSED for path in site.glob(pattern)]
         for path in sorted(site.rglob("*"), key=lambda p: len(p.parts)):
-            if KEEP_UNDER.intersection(path.relative_to(site).parts[:-1]):
+            kept = KEEP_UNDER.intersection(path.relative_to(site).parts[:-1])
+            if kept and path.name != "__pycache__":  # bytecode goes everywhere
                 continue
             if (path.is_dir() and path.name in FOLDERS) or (
                 path.is_file() and path.suffix in SUFFIXES
