@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def log_constant_model() -> None:
-    """Log a model that predicts 0.5 for every row into the active MLflow run."""
+
+def log_constant_model() -> Any:
+    """Log a model that predicts 0.5 for every row into the active MLflow run;
+    returns MLflow's ModelInfo."""
     import mlflow
     import mlflow.pyfunc
 
@@ -15,4 +18,6 @@ def log_constant_model() -> None:
         ) -> list[float]:
             return [0.5] * len(model_input)
 
-    mlflow.pyfunc.log_model(name="model", python_model=Constant(), pip_requirements=[])
+    return mlflow.pyfunc.log_model(
+        name="model", python_model=Constant(), pip_requirements=[]
+    )

@@ -15,6 +15,7 @@ from kedro import __version__ as kedro_version
 
 from kedro_mlops.plugin.cli import commands
 from kedro_mlops.versioning.lineage import DataVersion, Lineage, log_lineage
+from tests.mlflow_models import log_constant_model
 
 PACKAGE = "cli_project"
 
@@ -153,18 +154,9 @@ def execve(monkeypatch, tmp_path):
 
 def _register_champion() -> str:
     import mlflow
-    import mlflow.pyfunc
-
-    class Constant(mlflow.pyfunc.PythonModel):
-        def predict(
-            self, context, model_input: list[float], params=None
-        ) -> list[float]:
-            return [0.5] * len(model_input)
 
     with mlflow.start_run():
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=Constant(), pip_requirements=[]
-        )
+        info = log_constant_model()
     version = mlflow.register_model(info.model_uri, PACKAGE).version
     mlflow.MlflowClient().set_registered_model_alias(PACKAGE, "champion", version)
     return str(version)
