@@ -56,10 +56,18 @@ def init(force: bool) -> None:
     help="Interface to listen on (the Docker image sets 0.0.0.0). Env: KEDRO_MLOPS_SERVE_HOST.",
 )
 @click.option(
-    "--port", default=8080, show_default=True, type=int, envvar="KEDRO_MLOPS_SERVE_PORT"
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="KEDRO_MLOPS_SERVE_PORT",
 )
 @click.option(
-    "--workers", default=1, show_default=True, type=int, help="Server processes."
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes.",
 )
 @click.option(
     "--env", "-e", default=None, help="Kedro environment (for mlflow.yml, mlops.yml)."
@@ -140,15 +148,23 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
     """
     from kedro_mlops.config import load_config
     from kedro_mlops.drift import DriftInputError, detect_drift, save_html
+    from kedro_mlops.drift.pipeline import CONFIG_DATASET
 
     context = _context(env)
     catalog = context.catalog  # each access builds a new catalog and runs its hooks
     frames = {}
     for name in (reference, current):
         if name not in catalog:
+            known = sorted(
+                k
+                for k in catalog.keys()
+                if not k.startswith("params:")
+                and k not in ("parameters", CONFIG_DATASET)
+            )
             raise click.ClickException(
                 f"'{name}' is not a dataset of this project's catalog (env "
-                f"{context.env or 'local'}). List them with `kedro catalog list-datasets`."
+                f"{context.env or 'local'}); its datasets: {', '.join(known)}. "
+                "`kedro catalog describe-datasets` says which pipeline uses which."
             )
         frames[name] = catalog.load(name)
     config = load_config(context.config_loader).drift

@@ -200,6 +200,18 @@ def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):
     assert execve == []
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--port", "99999"), ("--port", "0"), ("--workers", "0")]
+)
+def test_serve_refuses_a_port_or_worker_count_that_cannot_be(
+    tracked, execve, option, value
+):
+    result = mlops("serve", option, value)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output
+    assert execve == []
+
+
 # ---------------------------------------------------------------------------- drift
 
 
@@ -270,7 +282,8 @@ def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
     result = mlops("drift", "--reference", "reference", "--current", "scoring")
     assert result.exit_code == 1
     assert "'scoring' is not a dataset of this project's catalog" in result.output
-    assert "kedro catalog list-datasets" in result.output
+    assert "its datasets: current, reference." in result.output
+    assert "kedro catalog describe-datasets" in result.output
 
 
 # -------------------------------------------------------------------------- lineage
