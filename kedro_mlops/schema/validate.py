@@ -106,9 +106,16 @@ def validate_table(
 
     Raises:
         SchemaConfigError: the schema itself is wrong.
-        SchemaError: listing every problem of the data with its column and rows.
+        SchemaError: the data has no rows, or listing every problem of the data
+            with its column and rows.
     """
     schema = parse_schema(schema)
+    if len(data) == 0:
+        purpose = "train on" if require_target else "score"
+        raise SchemaError(
+            f"The data is empty (0 rows, {len(data.columns)} columns): there is "
+            f"nothing to {purpose}. Check the file, or the step that produced it."
+        )
     target = schema.target.column
     required = [schema.id_column, *schema.feature_columns]
     if require_target:

@@ -221,3 +221,15 @@ def test_every_problem_is_listed_between_where_and_how_to_fix(raw_slice, schema)
 def test_a_wrong_schema_is_reported_before_the_data(raw_slice, schema):
     with pytest.raises(SchemaConfigError, match="id_colum: unknown key"):
         validate_training_table(raw_slice, {**schema, "id_colum": "x"})
+
+
+@pytest.mark.parametrize("require_target", [True, False])
+def test_an_empty_table_says_it_is_empty(raw_slice, schema, require_target):
+    # given the columns of the table but no row (an empty export, a filtered batch)
+    empty = raw_slice.iloc[:0]
+    # when it is validated for training or for scoring
+    message = _message(empty, schema, require_target=require_target)
+    # then the message says so, and what there is nothing to do
+    purpose = "train on" if require_target else "score"
+    assert message.startswith(f"The data is empty (0 rows, {len(empty.columns)} ")
+    assert f"nothing to {purpose}" in message
