@@ -172,7 +172,10 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
     if schema is not None:
         from kedro_mlops.schema import drift_settings
 
-        config = drift_settings(config, schema)
+        try:
+            config = drift_settings(config, schema)
+        except ValueError as exc:  # the schema, or mlops.yml against it
+            raise click.ClickException(str(exc)) from exc
     predicted = config.prediction_column
     if predicted and predicted not in frames[reference].columns:
         click.echo(

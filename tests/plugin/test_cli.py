@@ -278,6 +278,19 @@ def test_drift_leaves_the_schemas_id_and_target_out(tracked):
     assert skipped == {"id", "left"}
 
 
+def test_drift_with_a_wrong_schema_says_what_is_wrong(tracked):
+    # given a schema block with a misspelt key
+    (tracked / "conf/base/parameters.yml").write_text(
+        "schema:\n  id_colum: id\n  target: {column: left, positive_class: 'yes'}\n"
+        "  numeric: {amount: {}}\n"
+    )
+    result = mlops("drift", "--reference", "reference", "--current", "current")
+    # then a one-line error names the key, with no traceback
+    assert result.exit_code == 1
+    assert "id_colum: unknown key" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
     result = mlops("drift", "--reference", "reference", "--current", "scoring")
     assert result.exit_code == 1
