@@ -41,6 +41,7 @@ class Env:
             "MLFLOW_TRACKING_URI",
             "MLFLOW_REGISTRY_URI",
             "MLFLOW_EXPERIMENT_ID",
+            "MLFLOW_RUN_ID",
         ):
             env.pop(name, None)
         return env

@@ -153,6 +153,27 @@ def _shared_hook_manager(create: Callable[[], Any]) -> Callable[[], Any]:
     return create if getattr(create, _MARK, False) else SharedEmptyHookManager(create)
 
 
+def partial_training_as_plain_pipeline(turn: Callable[..., Any]) -> Callable[..., Any]:
+    """kedro-mlflow's ``_turn_pipeline_to_ml``, answering a plain Kedro pipeline
+    when the filtered training part cannot produce the bundled model."""
+
+    def turn_or_demote(self: Any, pipeline: Any) -> Any:
+        from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError
+
+        try:
+            return turn(self, pipeline)
+        except KedroMlflowPipelineMLError:
+            logger.info(
+                "A part of the training pipeline without all the nodes of the "
+                "bundled model is a plain Kedro pipeline: it logs no model."
+            )
+            from kedro.pipeline import Pipeline
+
+            return Pipeline(pipeline.nodes)
+
+    return _standing_in_for(turn, turn_or_demote)
+
+
 # ------------------------------------------------------------------- the list
 
 _IPYTHON_PROBE = (
@@ -202,6 +223,19 @@ PATCHES: tuple[Patch, ...] = (
         for module in ("mlflow.utils.environment", "mlflow.pyfunc")
     ),
     Patch(
+        "tracking",
+        "kedro_mlflow.pipeline.pipeline_ml.PipelineML",
+        "_turn_pipeline_to_ml",
+        "filtering a bundled training pipeline (`kedro run --nodes`, "
+        "`--from-nodes`, and Kedro's own resume hint after a node fails) builds a "
+        "new bundled pipeline, which refuses a part that cannot produce the "
+        "model, so a failing node is reported as kedro-mlflow's 'inputs are free "
+        "for the inference pipeline'; such a part runs as a plain pipeline",
+        "the failing node's own error is the one reported (it was kedro-mlflow's "
+        '"inputs are free for the inference pipeline"); partial runs work',
+        partial_training_as_plain_pipeline,
+    ),
+    Patch(
         "serving",
         "kedro_mlflow.mlflow.kedro_pipeline_model",
         "_create_hook_manager",
@@ -241,6 +275,13 @@ def _outside_a_request(record: logging.LogRecord) -> bool:
     return not SERVING.get()
 
 
+def _not_demotion_notice(record: logging.LogRecord) -> bool:
+    return not (
+        record.levelno <= logging.WARNING
+        and str(record.msg).startswith("BEWARE - This 'Pipeline' is no longer")
+    )
+
+
 def _not_params_chatter(record: logging.LogRecord) -> bool:
     return not (
         record.levelno < logging.WARNING and str(record.msg).startswith("Using params:")
@@ -261,6 +302,13 @@ LOG_FILTERS: tuple[LogFilter, ...] = (
         "(matched on its text)",
         _not_params_chatter,
     ),
+    LogFilter(
+        "kedro_mlflow.pipeline.pipeline_ml",
+        "the 11-line WARNING 'BEWARE - This Pipeline is no longer a PipelineML' "
+        "that kedro-mlflow writes each time Kedro filters a bundled pipeline, four "
+        "times when a node fails (matched on its text)",
+        _not_demotion_notice,
+    ),
 )
 
 
@@ -279,6 +327,17 @@ def install_log_filters() -> None:
         target = logging.getLogger(entry.logger)
         if not any(isinstance(f, _Filter) and f.entry is entry for f in target.filters):
             target.addFilter(_Filter(entry))
+
+
+def _owner(path: str) -> Any:
+    """The module, or the class of a module (``package.module.Class``), at ``path``."""
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        parent, _, name = path.rpartition(".")
+        if not parent:
+            return None
+        return getattr(_owner(parent), name, None)
 
 
 def _present(module: Any, patch: Patch) -> bool:
@@ -302,22 +361,18 @@ def install(group: str) -> list[str]:
     for patch in PATCHES:
         if patch.group != group:
             continue
-        try:
-            module = importlib.import_module(patch.module)
-        except ImportError:
-            module = None
+        module = _owner(patch.module)
         if not _present(module, patch):
             if patch.target not in _warned:
                 _warned.add(patch.target)
                 logger.warning(
                     "kedro-mlops: %s is gone (another version of its package?); "
-                    "running with the package's own behaviour, which costs %s.",
+                    "running with the package's own behaviour, without this gain: %s.",
                     patch.target,
                     patch.gain,
                 )
             continue
         setattr(module, patch.name, patch.replace(getattr(module, patch.name)))
         installed.append(patch.target)
-    if group == "serving":
-        install_log_filters()
+    install_log_filters()
     return installed

@@ -35,6 +35,11 @@ def _reset_mlflow():
     # in a module global and in MLFLOW_EXPERIMENT_ID
     mlflow.tracking.fluent._active_experiment_id = None
     os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    # the plugin shares a run with runner workers through MLFLOW_RUN_ID and
+    # bounds MLflow's HTTP retries for the process
+    os.environ.pop("MLFLOW_RUN_ID", None)
+    os.environ.pop("MLFLOW_HTTP_REQUEST_MAX_RETRIES", None)
+    os.environ.pop("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", None)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ its name is gone; nothing is patched unless installed."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import pickle
 import re
@@ -24,7 +23,7 @@ import sys
 import mlflow
 from kedro_mlops import patches
 if sys.argv[1] == "guarded":
-    assert len(patches.install("tracking")) == 5
+    assert len(patches.install("tracking")) == 6
 mlflow.set_tracking_uri(sys.argv[2])
 with mlflow.start_run() as run:
     pass
@@ -69,6 +68,7 @@ def test_install_wraps_mlflows_three_probes_once():
         "mlflow.utils.databricks_utils._get_dbutils",
         "mlflow.utils.environment.warn_dependency_requirement_mismatches",
         "mlflow.pyfunc.warn_dependency_requirement_mismatches",
+        "kedro_mlflow.pipeline.pipeline_ml.PipelineML._turn_pipeline_to_ml",
     ]
     wrapped = databricks_utils._get_dbutils
     patches.install("tracking")
@@ -157,7 +157,7 @@ def test_a_name_gone_leaves_the_dependency_as_it_is_with_one_warning(
     patch, monkeypatch
 ):
     # given a dependency release without the patched name
-    module = importlib.import_module(patch.module)
+    module = patches._owner(patch.module)
     monkeypatch.delattr(module, patch.name)
     monkeypatch.setattr(patches, "_warned", set())
     # when its group is installed, twice (importing Kedro's project module
@@ -231,3 +231,53 @@ def test_the_architecture_page_lists_every_patch():
         re.MULTILINE,
     )
     assert sorted(rows) == sorted((p.group, p.target, p.gain) for p in patches.PATCHES)
+
+
+def _bundled_training():
+    from kedro.pipeline import Node, Pipeline
+    from kedro_mlflow.pipeline import pipeline_ml_factory
+
+    training = Pipeline(
+        [
+            Node(abs, "raw", "features", name="prepare"),
+            Node(abs, "features", "model", name="fit"),
+            Node(abs, "features", "metrics", name="evaluate"),
+        ]
+    )
+    inference = Pipeline([Node(pow, ["batch", "model"], "scores", name="score")])
+    return pipeline_ml_factory(training, inference, input_name="batch")
+
+
+def test_a_part_of_a_bundled_pipeline_that_cannot_make_the_model_is_plain(caplog):
+    from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError, PipelineML
+
+    bundled = _bundled_training()
+    original = PipelineML._turn_pipeline_to_ml
+    PipelineML._turn_pipeline_to_ml = getattr(original, "__wrapped__", original)
+    try:
+        # without the patch, filtering out the node that makes the model fails
+        with pytest.raises(KedroMlflowPipelineMLError, match="free for the inference"):
+            bundled.from_nodes("evaluate")
+        patches.install("tracking")
+        # with it, the part is a plain pipeline, and a part that still makes the
+        # model stays bundled
+        with caplog.at_level(logging.INFO, logger=patches.logger.name):
+            part = bundled.from_nodes("evaluate")
+        whole = bundled.from_nodes("prepare")
+    finally:
+        PipelineML._turn_pipeline_to_ml = original
+    assert (
+        type(part).__name__ == "Pipeline"
+        and part.nodes == bundled.only_nodes("evaluate").nodes
+    )
+    assert isinstance(whole, PipelineML) and len(whole.nodes) == 3
+    assert "logs no model" in caplog.text
+
+
+def test_kedro_mlflows_demotion_notice_is_filtered_out(caplog):
+    patches.install_log_filters()
+    demoted = logging.getLogger("kedro_mlflow.pipeline.pipeline_ml")
+    with caplog.at_level(logging.WARNING, logger=demoted.name):
+        demoted.warning("BEWARE - This 'Pipeline' is no longer a 'PipelineML' object.")
+        demoted.warning("Something else")
+    assert [r.getMessage() for r in caplog.records] == ["Something else"]

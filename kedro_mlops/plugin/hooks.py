@@ -33,14 +33,21 @@ class MlopsHooks:
     """Project-wide hooks: tracking store, lineage, drift logging, the registry flow."""
 
     def __init__(self) -> None:
+        from kedro_mlops.plugin.interrupts import Interrupts
+
         self.config: Any = None
         self._run_id: str | None = None
+        self._completed: list[Any] = []
+        self._interrupts = Interrupts()
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
         from kedro_mlops import patches
         from kedro_mlops.config import load_config
+        from kedro_mlops.plugin import errors
         from kedro_mlops.tracking.uri import register_resolvers
+
+        errors.install()
 
         # Kedro's logging config only lets its own loggers through at INFO;
         # the registry summary is worth a line in every training run.
@@ -54,6 +61,12 @@ class MlopsHooks:
             source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
             package_name=getattr(context, "_package_name", None) or _package_name(),
         )
+        from kedro_mlops.tracking.server import bound_retries, check_reachable
+
+        bound_retries()
+        uri = _configured_tracking_uri(context.config_loader)
+        if uri is not None:
+            check_reachable(uri)
 
     @hook_impl
     def after_catalog_created(self, catalog: Any) -> None:
@@ -66,6 +79,7 @@ class MlopsHooks:
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
         """Log a drift check's metrics and HTML report into the active MLflow run."""
+        self._completed.append(node)
         if "kedro_mlops.drift.pipeline" in sys.modules:  # else no drift node ran
             from kedro_mlops.drift.tracking import log_check_outputs
 
@@ -75,13 +89,29 @@ class MlopsHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Any, catalog: Any
     ) -> None:
+        from kedro_mlops.tracking import workers
+
+        workers.make_artifact_datasets_picklable(catalog)
+        self._completed = []
         mlflow = sys.modules.get("mlflow")
         active = mlflow.active_run() if mlflow is not None else None
-        self._run_id = active.info.run_id if active is not None else None
-        if self._run_id is not None:
-            from kedro_mlops.tracking.model_logging import resolve_auto_signature
+        if active is None:
+            self._run_id = None
+            return
+        from kedro_mlops.tracking.model_logging import resolve_auto_signature
+        from kedro_mlops.tracking.stale import (
+            PROCESS_TAG,
+            close_stale_runs,
+            process_tag,
+        )
 
-            resolve_auto_signature(pipeline, catalog)
+        run_id = self._run_id = active.info.run_id
+        client = mlflow.MlflowClient()  # type: ignore[union-attr]
+        client.set_tag(run_id, PROCESS_TAG, process_tag())
+        close_stale_runs(client, active.info.experiment_id, run_id)
+        workers.share_run(run_id)
+        resolve_auto_signature(pipeline, catalog)
+        self._interrupts.install(run_id)
 
     @hook_impl(trylast=True)
     def after_pipeline_run(
@@ -90,10 +120,20 @@ class MlopsHooks:
         run_id, self._run_id = self._run_id, None
         if run_id is None:
             return
+        try:
+            self._finish(run_id, run_params, pipeline, catalog)
+        finally:
+            self._interrupts.restore()
+
+    def _finish(
+        self, run_id: str, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
         from mlflow import MlflowClient
 
+        from kedro_mlops.tracking.workers import stop_sharing
         from kedro_mlops.versioning.lineage import record_run
 
+        stop_sharing(run_id)
         client = MlflowClient()
         record_run(client, run_id, run_params, pipeline, catalog)
         if self.config is None or not self.config.registry.enabled:
@@ -104,9 +144,27 @@ class MlopsHooks:
         if result is not None:
             logger.info("Model registry: %s", result.summary())
 
-    @hook_impl
-    def on_pipeline_error(self) -> None:
-        self._run_id = None
+    @hook_impl(trylast=True)
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict[str, Any], catalog: Any
+    ) -> None:
+        """After kedro-mlflow has closed the run FAILED: the lineage of the nodes
+        that finished goes into it; an interrupted run exits with one line."""
+        from kedro_mlops.plugin.interrupts import RunInterrupted
+
+        self._interrupts.restore()
+        run_id, self._run_id = self._run_id, None
+        completed, self._completed = self._completed, []
+        if run_id is not None:
+            _record_partial_lineage(run_id, run_params, completed, catalog)
+        if isinstance(error, RunInterrupted):
+            logger.error(
+                "%s. MLflow run %s is marked KILLED; what earlier nodes saved is "
+                "kept. Run the same command again to start over.",
+                error,
+                run_id,
+            )
+            raise SystemExit(error.exit_code)
 
 
 class BundleHooks:
@@ -117,6 +175,37 @@ class BundleHooks:
         from kedro_mlops.serving.bundle import share_fitted_estimators
 
         share_fitted_estimators(pipeline, catalog)
+
+
+def _record_partial_lineage(
+    run_id: str, run_params: dict[str, Any], completed: list[Any], catalog: Any
+) -> None:
+    from kedro.pipeline import Pipeline
+    from mlflow import MlflowClient
+
+    from kedro_mlops.tracking.workers import stop_sharing
+    from kedro_mlops.versioning.lineage import record_run
+
+    stop_sharing(run_id)
+    try:
+        record_run(MlflowClient(), run_id, run_params, Pipeline(completed), catalog)
+    except Exception as error:  # the failure may be the store or the data itself
+        logger.warning("The lineage of failed run %s is incomplete: %s", run_id, error)
+
+
+def _configured_tracking_uri(loader: Any) -> str | None:
+    """``server.mlflow_tracking_uri`` of ``mlflow.yml`` (what kedro-mlflow will
+    use), or ``MLFLOW_TRACKING_URI`` when the file cannot be read here."""
+    from kedro_mlops.tracking.uri import tracking_uri_from_environment
+
+    try:
+        if "mlflow" not in loader.config_patterns:
+            loader.config_patterns.update({"mlflow": ["mlflow*", "mlflow*/**"]})
+        server = loader["mlflow"].get("server") or {}
+        uri = server.get("mlflow_tracking_uri")
+    except Exception:  # no mlflow.yml, or a resolver that kedro-mlflow adds later
+        uri = None
+    return str(uri) if uri else tracking_uri_from_environment()
 
 
 def _package_name() -> str | None:

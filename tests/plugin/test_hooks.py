@@ -312,21 +312,51 @@ def test_pipeline_end_without_a_run_at_the_start_writes_nothing(tracking_uri, tm
 # --------------------------------------------------------------- on_pipeline_error
 
 
-def test_after_an_error_nothing_is_written_into_the_failed_run(tracking_uri, tmp_path):
+def test_after_an_error_the_failed_run_gets_no_model_and_no_later_lineage(
+    tracking_uri, tmp_path
+):
     from mlflow import MlflowClient
 
-    # given a run whose pipeline failed
+    # given a run whose pipeline failed before any node finished
     hooks = _configured(tmp_path)
     run_id = _kedro_run(hooks, tmp_path, {"test.roc_auc": 0.8})
-    hooks.on_pipeline_error()
+    hooks.on_pipeline_error(RuntimeError("a node failed"), _run_params(tmp_path), {})
     # when a later pipeline end reaches the same hooks (one instance per process)
     _pipeline_end(hooks, tmp_path)
-    # then the failed run gets no lineage and its model is not registered
+    # then the failed run holds the code version only: no data, no registration
     client = MlflowClient()
-    assert not any(
-        key.startswith(TAG_PREFIX) for key in client.get_run(run_id).data.tags
-    )
+    tags = client.get_run(run_id).data.tags
+    assert tags[f"{TAG_PREFIX}pipelines"] == "training"
+    assert not any(key.startswith(f"{TAG_PREFIX}data.") for key in tags)
     assert client.search_registered_models() == []
+
+
+def test_after_an_error_the_nodes_that_finished_leave_their_lineage(
+    tracking_uri, tmp_path, monkeypatch
+):
+    from mlflow import MlflowClient
+
+    from kedro_mlops.versioning.dataset import DVCDataset
+
+    # given a pipeline whose first node saved a DVC-tracked output, then failed
+    monkeypatch.setenv("KEDRO_MLOPS_DVC", "off")
+    catalog = DataCatalog(
+        {
+            "features": DVCDataset(
+                filepath=str(tmp_path / "f.pkl"), dataset="pickle.PickleDataset"
+            )
+        }
+    )
+    catalog.save("features", [1, 2])
+    first = Node(abs, "raw", "features", name="prepare")
+    hooks = _configured(tmp_path)
+    run_id = _kedro_run(hooks, tmp_path, {}, log_model=False)
+    hooks.after_node_run(first, {"features": [1, 2]})
+    # when the pipeline fails
+    hooks.on_pipeline_error(RuntimeError("fit failed"), _run_params(tmp_path), catalog)
+    # then the run holds the lineage of what the finished node wrote
+    tags = MlflowClient().get_run(run_id).data.tags
+    assert tags[f"{TAG_PREFIX}data.features.role"] == "output"
 
 
 # ------------------------------------------------------- BundleHooks.after_pipeline_run

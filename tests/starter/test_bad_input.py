@@ -37,8 +37,9 @@ def test_missing_required_column(installed, project, raw):
     result = _run_with_raw(installed, project, raw.drop(columns=["monthly_charges"]))
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "SchemaError" in output
+    assert "Error: The data does not match the schema" in output
     assert "column 'monthly_charges' is missing" in output
+    assert "Traceback" not in output
     assert "RUNNING" not in _statuses(project)
 
 

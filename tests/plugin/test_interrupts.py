@@ -1,0 +1,73 @@
+"""SIGINT and SIGTERM during a run: an ordinary exception, then KILLED."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import threading
+
+import pytest
+
+from kedro_mlops.plugin.interrupts import Interrupts, RunInterrupted, mark_killed
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_becomes_run_interrupted_once(signum):
+    interrupts = Interrupts()
+    before = signal.getsignal(signum)
+    assert interrupts.install("run-1") is True
+    try:
+        with pytest.raises(RunInterrupted, match=signal.Signals(signum).name) as caught:
+            os.kill(os.getpid(), signum)
+    finally:
+        atexit.unregister(mark_killed)  # the handler registered it for run-1
+    assert caught.value.exit_code == 128 + signum
+    # the handler put Python's own back: a second signal is not intercepted
+    assert signal.getsignal(signum) is before
+
+
+def test_restore_puts_back_the_defaults():
+    interrupts = Interrupts()
+    interrupts.install(None)
+    interrupts.restore()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_handler_of_ones_own_is_kept():
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        interrupts = Interrupts()
+        interrupts.install("run-1")
+        assert signal.getsignal(signal.SIGTERM) is mine
+        interrupts.restore()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_nothing_is_installed_outside_the_main_thread():
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(Interrupts().install("r")))
+    worker.start()
+    worker.join()
+    assert answers == [False]
+
+
+def test_mark_killed_ends_the_open_run_and_a_closed_one(tracking_uri):
+    import mlflow
+
+    # given a run still open, and one that kedro-mlflow already closed FAILED
+    closed = mlflow.start_run().info.run_id
+    mlflow.end_run("FAILED")
+    open_run = mlflow.start_run().info.run_id
+    # when both are marked
+    mark_killed(open_run)
+    mark_killed(closed)
+    # then both are KILLED and no run is left active
+    client = mlflow.MlflowClient()
+    assert mlflow.active_run() is None
+    assert {client.get_run(r).info.status for r in (open_run, closed)} == {"KILLED"}
