@@ -2,18 +2,29 @@
 
 They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
 
-* ``after_context_created`` (first): the ``${mlops.*}`` resolvers exist before
-  kedro-mlflow reads ``mlflow.yml``; the tracking patches are installed; a wrong
-  ``mlops.yml`` stops the session before any MLflow run is opened;
+* ``after_context_created`` (first): an error of kedro-mlops will end the
+  command as its message (:mod:`~kedro_mlops.plugin.errors`); the ``${mlops.*}``
+  resolvers exist before kedro-mlflow reads ``mlflow.yml``; the tracking
+  patches are installed; a wrong ``mlops.yml``, or a tracking server that does
+  not answer, stops the session before any MLflow run is opened;
 * ``after_catalog_created``: the drift settings become the catalog dataset the
   drift nodes read;
-* ``after_node_run``: a drift check's metrics and report go into the run;
-* ``before_pipeline_run`` (last, once kedro-mlflow has opened its run): a
-  bundled model's ``signature: auto`` is resolved;
+* ``after_node_run``: the node is remembered (a failed run keeps the lineage of
+  the nodes that finished); a drift check's metrics and report go into the run;
+* ``before_pipeline_run`` (last, once kedro-mlflow has opened its run): the run
+  is tagged with its process and runs left RUNNING by a killed process are
+  closed (:mod:`~kedro_mlops.tracking.stale`); the run and the artifact datasets
+  are made available to ``ParallelRunner``'s workers
+  (:mod:`~kedro_mlops.tracking.workers`); a bundled model's ``signature: auto``
+  is resolved; SIGINT and SIGTERM are intercepted
+  (:mod:`~kedro_mlops.plugin.interrupts`);
 * ``after_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow logs
   the bundled model) its fitted estimators are shared; last (after the model is
   logged and the run closed) the run's lineage is written, then the model is
-  registered and the champion/challenger aliases move.
+  registered and the champion/challenger aliases move;
+* ``on_pipeline_error`` (last, after kedro-mlflow closed the run ``FAILED``):
+  the finished nodes' lineage is written; an interrupted run is marked
+  ``KILLED`` and the process exits with 128 + the signal number.
 
 Only Kedro is imported at module level.
 """
