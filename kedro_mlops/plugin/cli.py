@@ -7,8 +7,10 @@ inside a project, so everything else is imported inside the commands.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from kedro.framework.cli.hooks import cli_hook_impl
 
 
 @click.group(name="kedro-mlops")
@@ -166,7 +168,7 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
                 f"{context.env or 'local'}); its datasets: {', '.join(known)}. "
                 "`kedro catalog describe-datasets` says which pipeline uses which."
             )
-        frames[name] = catalog.load(name)
+        frames[name] = _load_table(catalog, name)
     config = load_config(context.config_loader).drift
     schema = context.params.get("schema")
     if schema is not None:
@@ -190,6 +192,48 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
     if output:
         path = save_html(report, output, title=f"Drift: {current} against {reference}")
         click.echo(f"\nHTML report: {path}")
+
+
+def _writers(name: str) -> list[str]:
+    """The registered pipelines (not ``__default__``) that write dataset ``name``,
+    the largest first (the one a user runs, rather than one of its parts)."""
+    from kedro.framework.project import pipelines
+
+    found = [
+        (-len(pipe.nodes), key)
+        for key, pipe in pipelines.items()
+        if key != "__default__" and name in pipe.all_outputs()
+    ]
+    return [key for _, key in sorted(found)]
+
+
+def _load_table(catalog: Any, name: str) -> Any:
+    """Dataset ``name`` as a table, or a one-line error saying why it is not one."""
+    import pandas as pd
+    from kedro.io.core import DatasetError
+
+    if not catalog.exists(name):
+        writers = _writers(name)
+        hint = (
+            f" Run `kedro run --pipelines {writers[0]}` first, which writes it."
+            if writers
+            else ""
+        )
+        raise click.ClickException(
+            f"'{name}' has no data yet: nothing is saved there.{hint}"
+        )
+    try:
+        data = catalog.load(name)
+    except DatasetError as exc:
+        # Kedro's first line repeats the dataset's whole repr; the last is the cause
+        cause = str(exc).strip().splitlines()[-1]
+        raise click.ClickException(f"'{name}' cannot be read: {cause}") from exc
+    if not isinstance(data, pd.DataFrame):
+        raise click.ClickException(
+            f"'{name}' is a {type(data).__name__}, not a table: `kedro mlops drift` "
+            "compares two tables (datasets that load as pandas DataFrames)."
+        )
+    return data
 
 
 @mlops.command()
@@ -326,3 +370,54 @@ def _print_lineage(run_id: str, run_name: str, recorded) -> None:
             f"\n{version.path} was edited but not added to DVC when the run read it: "
             "those bytes cannot be restored."
         )
+
+
+# ------------------------------------------------------------------- CLI hooks
+
+
+def requested_pipelines(command_args: list[str]) -> list[str]:
+    """The pipeline names a ``kedro run`` command line asks for.
+
+    >>> requested_pipelines(["run", "--pipelines", "training, inference", "-p=x"])
+    ['training', 'inference', 'x']
+    >>> requested_pipelines(["viz", "--pipeline", "training"])
+    []
+    """
+    if not command_args or command_args[0] != "run":
+        return []
+    names: list[str] = []
+    args = iter(command_args[1:])
+    for arg in args:
+        option, equals, value = arg.partition("=")
+        if option in ("--pipeline", "-p", "--pipelines"):
+            value = value if equals else next(args, "")
+            names += [n.strip() for n in value.split(",") if n.strip()]
+    return names
+
+
+class CliHooks:
+    """``kedro run --pipelines NAME`` with a NAME the project does not register
+    stops at once with the project's pipelines, instead of Kedro's traceback."""
+
+    @cli_hook_impl
+    def before_command_run(
+        self, project_metadata: Any, command_args: list[str]
+    ) -> None:
+        names = requested_pipelines(command_args)
+        if not names or project_metadata is None:
+            return
+        from kedro.framework.project import pipelines
+
+        unknown = [name for name in names if name not in pipelines]
+        if unknown:
+            quoted = ", ".join(f"'{name}'" for name in unknown)
+            click.echo(
+                f"Error: no pipeline named {quoted} in this project; its pipelines: "
+                f"{', '.join(sorted(pipelines))} (src/{project_metadata.package_name}"
+                "/pipeline_registry.py registers them).",
+                err=True,
+            )
+            raise SystemExit(2)
+
+
+cli_hooks = CliHooks()

@@ -179,7 +179,17 @@ class MlopsHooks:
 
 
 class BundleHooks:
-    """Runs before kedro-mlflow logs a bundled model (its hook is not ``tryfirst``)."""
+    """Hooks that run before kedro-mlflow's (its hooks are not ``tryfirst``): the
+    inputs are checked before it opens a run, the fitted estimators shared
+    before it logs a bundled model."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        from kedro.framework.project import pipelines
+
+        from kedro_mlops.plugin.inputs import check_inputs
+
+        check_inputs(pipeline, catalog, pipelines)
 
     @hook_impl(tryfirst=True)
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

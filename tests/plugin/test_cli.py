@@ -299,6 +299,56 @@ def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
     assert "kedro catalog describe-datasets" in result.output
 
 
+def test_drift_of_a_dataset_with_no_data_yet_says_which_pipeline_writes_it(tracked):
+    (tracked / "data/current.csv").unlink()
+    registry = tracked / "src" / PACKAGE / "pipeline_registry.py"
+    registry.write_text(
+        "from kedro.pipeline import Node, Pipeline\n"
+        "def register_pipelines():\n"
+        "    score = Pipeline([Node(abs, 'reference', 'current', name='score')])\n"
+        "    return {'scoring': score, '__default__': score}\n"
+    )
+    result = mlops("drift", "--reference", "reference", "--current", "current")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 'current' has no data yet: nothing is saved there. "
+        "Run `kedro run --pipelines scoring` first, which writes it."
+    )
+
+
+def test_drift_of_a_dataset_that_is_not_a_table_says_so(tracked):
+    (tracked / "data/settings.json").write_text('{"a": 1}')
+    with (tracked / "conf/base/catalog.yml").open("a") as catalog:
+        catalog.write(
+            "settings:\n  type: json.JSONDataset\n  filepath: data/settings.json\n"
+        )
+    result = mlops("drift", "--reference", "reference", "--current", "settings")
+    assert result.exit_code == 1
+    assert "Error: 'settings' is a dict, not a table" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_drift_of_a_file_that_cannot_be_read_names_it(tracked):
+    (tracked / "data/batch.parquet").write_text("id,amount\n1,2\n")
+    with (tracked / "conf/base/catalog.yml").open("a") as catalog:
+        catalog.write(
+            "batch:\n  type: pandas.ParquetDataset\n  filepath: data/batch.parquet\n"
+        )
+    result = mlops("drift", "--reference", "reference", "--current", "batch")
+    assert result.exit_code == 1
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Error: 'batch' cannot be read: Could not open Parquet")
+    assert last.endswith("this is not a parquet file.")
+    assert "Traceback" not in result.output
+
+
+def test_drift_without_common_columns_says_what_is_missing(tracked):
+    pd.DataFrame({"other": [1, 2, 3]}).to_csv(tracked / "data/current.csv", index=False)
+    result = mlops("drift", "--reference", "reference", "--current", "current")
+    assert result.exit_code == 1
+    assert "of the reference are missing from the current data" in result.output
+
+
 # -------------------------------------------------------------------------- lineage
 
 LINEAGE = Lineage(
@@ -383,3 +433,35 @@ def test_lineage_checkout_that_would_lose_work_is_a_clean_error(tracked, monkeyp
     result = mlops("lineage", _run(LINEAGE), "--checkout")
     assert result.exit_code == 1
     assert "Error: The work tree has uncommitted changes" in result.output
+
+
+# ------------------------------------------------------------------------ CLI hooks
+
+
+def test_run_with_an_unknown_pipeline_lists_the_projects_pipelines(project, capsys):
+    from types import SimpleNamespace
+
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_mlops.plugin.cli import cli_hooks
+
+    (project / "src" / PACKAGE / "pipeline_registry.py").write_text(
+        "from kedro.pipeline import Node, Pipeline\n"
+        "def register_pipelines():\n"
+        "    score = Pipeline([Node(abs, 'reference', 'current', name='score')])\n"
+        "    return {'scoring': score, '__default__': score}\n"
+    )
+    bootstrap_project(project)
+    metadata = SimpleNamespace(package_name=PACKAGE)
+    with pytest.raises(SystemExit) as caught:
+        cli_hooks.before_command_run(
+            metadata, ["run", "--pipelines", "scoring,trainin"]
+        )
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "Error: no pipeline named 'trainin' in this project; its pipelines: "
+        f"__default__, scoring (src/{PACKAGE}/pipeline_registry.py registers them)."
+    )
+    # known names, and other commands, pass
+    cli_hooks.before_command_run(metadata, ["run", "--pipeline", "scoring"])
+    cli_hooks.before_command_run(metadata, ["viz", "--pipeline", "nothing"])

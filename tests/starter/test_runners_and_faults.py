@@ -55,6 +55,20 @@ def _kedro_run(env: Env, project: Path, *args: str, check: bool = True):
     return env.run("kedro", "run", *args, cwd=project, check=check)
 
 
+def test_inference_before_any_training_says_to_train_first(installed, project):
+    result = _kedro_run(installed, project, "--pipelines", "inference", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "Error: This run needs data that does not exist yet:" in output
+    assert (
+        "  - champion_model: no version of registered model 'churn_model' has the "
+        "alias 'champion'" in output
+    )
+    assert "Run `kedro run --pipelines training` first: it writes them." in output
+    assert "Traceback" not in output and "Running node" not in output
+    assert _run_count(project) == 0  # no MLflow run was opened
+
+
 @pytest.fixture(scope="module")
 def training_runs(installed, project):
     """One training run per runner: (runner, run)."""

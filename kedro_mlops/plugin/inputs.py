@@ -1,0 +1,112 @@
+"""A run whose inputs do not exist yet stops before it starts, saying which
+pipeline writes them.
+
+Kedro loads each input when its node runs, so ``kedro run --pipelines
+inference`` in a project that was never trained fails deep in a node with a
+``DatasetError`` about a missing Parquet file. Before kedro-mlflow opens a run,
+:func:`missing_inputs` checks every input of the pipeline that Kedro can check
+(a dataset that implements ``exists``; parameters and memory datasets are left
+out), and a bundled model read from the registry by alias or version; the error
+names each missing input and the registered pipeline that writes it.
+
+Example:
+    >>> error = MissingInputsError(
+    ...     ["reference_sample: nothing saved yet (data/02_intermediate/x.parquet)"],
+    ...     ["training"])
+    >>> print(error)
+    This run needs data that does not exist yet:
+      - reference_sample: nothing saved yet (data/02_intermediate/x.parquet)
+    Run `kedro run --pipelines training` first: it writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class MissingInputsError(RuntimeError):
+    """Inputs of the run have no data yet."""
+
+    def __init__(self, missing: list[str], writers: list[str]) -> None:
+        lines = ["This run needs data that does not exist yet:"]
+        lines += [f"  - {entry}" for entry in missing]
+        if writers:
+            runs = " and ".join(f"`kedro run --pipelines {w}`" for w in writers)
+            lines.append(f"Run {runs} first: it writes them.")
+        super().__init__("\n".join(lines))
+
+
+def _registry_model_missing(dataset: Any) -> str | None:
+    """Why kedro-mlflow's registry dataset has no model to load, or None."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    name = dataset.model_name
+    try:
+        if dataset.alias:
+            client.get_model_version_by_alias(name, dataset.alias)
+        elif str(dataset.stage_or_version).isdigit():
+            client.get_model_version(name, str(dataset.stage_or_version))
+    except MlflowException:
+        wanted = (
+            f"the alias '{dataset.alias}'"
+            if dataset.alias
+            else f"version {dataset.stage_or_version}"
+        )
+        return f"no version of registered model '{name}' has {wanted}"
+    return None
+
+
+def _checkable(dataset: Any) -> bool:
+    from kedro.io import AbstractDataset, MemoryDataset
+
+    if isinstance(dataset, MemoryDataset):
+        return False
+    return type(dataset)._exists is not AbstractDataset._exists
+
+
+def _where(dataset: Any) -> str:
+    described = dataset._describe() if hasattr(dataset, "_describe") else {}
+    path = described.get("filepath") or described.get("path")
+    if not path:
+        return ""
+    try:
+        path = Path(str(path)).relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f" ({path})"
+
+
+def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
+    """``(dataset name, why)`` for each input of ``pipeline`` without data."""
+    missing = []
+    for name in sorted(pipeline.inputs()):
+        if name == "parameters" or name.startswith("params:") or name not in catalog:
+            continue
+        dataset = catalog.get(name)
+        if type(dataset).__name__ == "MlflowModelRegistryDataset":
+            reason = _registry_model_missing(dataset)
+            if reason is not None:
+                missing.append((name, reason))
+        elif _checkable(dataset) and not catalog.exists(name):
+            missing.append((name, f"nothing saved yet{_where(dataset)}"))
+    return missing
+
+
+def check_inputs(pipeline: Any, catalog: Any, pipelines: Mapping[str, Any]) -> None:
+    """Raise :class:`MissingInputsError` when an input of ``pipeline`` has no
+    data; ``pipelines`` (Kedro's registry) tells which pipeline writes it."""
+    missing = missing_inputs(pipeline, catalog)
+    if not missing:
+        return
+    names = {name for name, _ in missing}
+    writers = []
+    for key, candidate in sorted(pipelines.items(), key=lambda kv: -len(kv[1].nodes)):
+        if key == "__default__" or not names & set(candidate.all_outputs()):
+            continue
+        writers.append(key)
+        names -= set(candidate.all_outputs())
+    raise MissingInputsError([f"{name}: {why}" for name, why in missing], writers)

@@ -1,0 +1,69 @@
+"""A run whose inputs have no data yet stops before it starts."""
+
+from __future__ import annotations
+
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Node, Pipeline
+from kedro_datasets.pandas import CSVDataset
+
+from kedro_mlops.plugin.inputs import MissingInputsError, check_inputs, missing_inputs
+
+
+def _catalog(tmp_path) -> DataCatalog:
+    (tmp_path / "raw.csv").write_text("a\n1\n")
+    return DataCatalog(
+        {
+            "raw": CSVDataset(filepath=str(tmp_path / "raw.csv")),
+            "sample": CSVDataset(filepath=str(tmp_path / "sample.csv")),
+            "held": MemoryDataset(),
+            "params:n": MemoryDataset(3),
+        }
+    )
+
+
+SCORING = Pipeline([Node(max, ["sample", "held", "raw", "params:n"], "out", name="s")])
+TRAINING = Pipeline(
+    [
+        Node(abs, "raw", "sample", name="prepare"),
+        Node(abs, "sample", "held", name="fit"),
+    ]
+)
+
+
+def test_only_inputs_without_data_are_reported(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert missing_inputs(SCORING, _catalog(tmp_path)) == [
+        ("sample", "nothing saved yet (sample.csv)")
+    ]
+
+
+def test_the_error_names_the_pipeline_that_writes_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    registry = {"training": TRAINING, "scoring": SCORING, "__default__": TRAINING}
+    with pytest.raises(MissingInputsError) as caught:
+        check_inputs(SCORING, _catalog(tmp_path), registry)
+    assert str(caught.value).splitlines() == [
+        "This run needs data that does not exist yet:",
+        "  - sample: nothing saved yet (sample.csv)",
+        "Run `kedro run --pipelines training` first: it writes them.",
+    ]
+
+
+def test_a_run_with_its_inputs_passes(tmp_path):
+    (tmp_path / "sample.csv").write_text("a\n1\n")
+    check_inputs(SCORING, _catalog(tmp_path), {})
+
+
+def test_a_registry_model_without_the_alias_is_missing(tracking_uri, tmp_path):
+    from kedro_mlflow.io.models import MlflowModelRegistryDataset
+    from mlflow import MlflowClient
+
+    MlflowClient().create_registered_model("churn")
+    catalog = DataCatalog(
+        {"champion": MlflowModelRegistryDataset(model_name="churn", alias="champion")}
+    )
+    scoring = Pipeline([Node(abs, "champion", "scores", name="score")])
+    assert missing_inputs(scoring, catalog) == [
+        ("champion", "no version of registered model 'churn' has the alias 'champion'")
+    ]
