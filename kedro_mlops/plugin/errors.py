@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -64,3 +65,26 @@ def install() -> None:
 
     setattr(excepthook, _MARK, True)
     sys.excepthook = excepthook
+
+
+class UnknownEnvironmentError(ValueError):
+    """``--env`` names a configuration environment that does not exist."""
+
+
+def check_environment(loader: Any, env: str | None) -> None:
+    """Raise :class:`UnknownEnvironmentError` when ``env`` has no folder.
+
+    Kedro reads a missing environment as an empty one, so a typo in ``--env``
+    silently drops that environment's settings, and with them the project's
+    ``mlflow.yml`` store: MLflow then refuses kedro-mlflow's default file store
+    with an unrelated message.
+    """
+    source = Path(str(getattr(loader, "conf_source", "")))
+    if not env or not source.is_dir() or (source / env).is_dir():
+        return
+    known = sorted(p.name for p in source.iterdir() if p.is_dir())
+    raise UnknownEnvironmentError(
+        f"No configuration environment '{env}': {source / env} does not exist. "
+        f"This project's environments: {', '.join(known)}. Pass one of them to "
+        f"--env, or create {source.name}/{env}/."
+    )

@@ -59,6 +59,7 @@ class MlopsHooks:
         from kedro_mlops.tracking.uri import register_resolvers
 
         errors.install()
+        errors.check_environment(context.config_loader, context.env)
 
         # Kedro's logging config only lets its own loggers through at INFO;
         # the registry summary is worth a line in every training run.

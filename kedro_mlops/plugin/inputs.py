@@ -1,5 +1,5 @@
-"""A run whose inputs do not exist yet stops before it starts, saying which
-pipeline writes them.
+"""A run whose inputs do not exist yet (or are empty files) stops before it
+starts, saying which pipeline writes them.
 
 Kedro loads each input when its node runs, so ``kedro run --pipelines
 inference`` in a project that was never trained fails deep in a node with a
@@ -14,7 +14,7 @@ Example:
     ...     ["reference_sample: nothing saved yet (data/02_intermediate/x.parquet)"],
     ...     ["training"])
     >>> print(error)
-    This run needs data that does not exist yet:
+    This run needs data that is missing or empty:
       - reference_sample: nothing saved yet (data/02_intermediate/x.parquet)
     Run `kedro run --pipelines training` first: it writes them.
 """
@@ -30,7 +30,7 @@ class MissingInputsError(RuntimeError):
     """Inputs of the run have no data yet."""
 
     def __init__(self, missing: list[str], writers: list[str]) -> None:
-        lines = ["This run needs data that does not exist yet:"]
+        lines = ["This run needs data that is missing or empty:"]
         lines += [f"  - {entry}" for entry in missing]
         if writers:
             runs = " and ".join(f"`kedro run --pipelines {w}`" for w in writers)
@@ -68,6 +68,14 @@ def _checkable(dataset: Any) -> bool:
     return type(dataset)._exists is not AbstractDataset._exists
 
 
+def _empty_file(dataset: Any) -> bool:
+    described = dataset._describe() if hasattr(dataset, "_describe") else {}
+    path = Path(str(described.get("filepath") or ""))
+    return (
+        bool(described.get("filepath")) and path.is_file() and path.stat().st_size == 0
+    )
+
+
 def _where(dataset: Any) -> str:
     described = dataset._describe() if hasattr(dataset, "_describe") else {}
     path = described.get("filepath") or described.get("path")
@@ -91,8 +99,11 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
             reason = _registry_model_missing(dataset)
             if reason is not None:
                 missing.append((name, reason))
-        elif _checkable(dataset) and not catalog.exists(name):
-            missing.append((name, f"nothing saved yet{_where(dataset)}"))
+        elif _checkable(dataset):
+            if not catalog.exists(name):
+                missing.append((name, f"nothing saved yet{_where(dataset)}"))
+            elif _empty_file(dataset):
+                missing.append((name, f"the file is empty, 0 bytes{_where(dataset)}"))
     return missing
 
 

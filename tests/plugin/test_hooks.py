@@ -422,3 +422,14 @@ def test_hooks_run_around_kedro_mlflows_after_pipeline_run(
     # then the estimators are shared before the model is logged, and the lineage
     # and the registry come after it
     assert order == ["share", "kedro-mlflow logs the model", "lineage"]
+
+
+def test_an_env_without_a_folder_is_an_error_naming_the_environments(tmp_path):
+    from kedro_mlops.plugin.errors import UnknownEnvironmentError
+
+    context = _context(tmp_path)
+    context.env = "prodd"
+    with pytest.raises(UnknownEnvironmentError) as caught:
+        MlopsHooks().after_context_created(context)
+    assert str(caught.value).startswith("No configuration environment 'prodd': ")
+    assert "This project's environments: base, local." in str(caught.value)

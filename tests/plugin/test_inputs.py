@@ -44,7 +44,7 @@ def test_the_error_names_the_pipeline_that_writes_them(tmp_path, monkeypatch):
     with pytest.raises(MissingInputsError) as caught:
         check_inputs(SCORING, _catalog(tmp_path), registry)
     assert str(caught.value).splitlines() == [
-        "This run needs data that does not exist yet:",
+        "This run needs data that is missing or empty:",
         "  - sample: nothing saved yet (sample.csv)",
         "Run `kedro run --pipelines training` first: it writes them.",
     ]
@@ -66,4 +66,14 @@ def test_a_registry_model_without_the_alias_is_missing(tracking_uri, tmp_path):
     scoring = Pipeline([Node(abs, "champion", "scores", name="score")])
     assert missing_inputs(scoring, catalog) == [
         ("champion", "no version of registered model 'churn' has the alias 'champion'")
+    ]
+
+
+def test_an_empty_file_is_reported_as_empty(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    catalog = _catalog(tmp_path)
+    (tmp_path / "sample.csv").write_text("a\n1\n")
+    (tmp_path / "raw.csv").write_bytes(b"")
+    assert missing_inputs(SCORING, catalog) == [
+        ("raw", "the file is empty, 0 bytes (raw.csv)")
     ]

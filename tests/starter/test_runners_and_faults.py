@@ -59,7 +59,7 @@ def test_inference_before_any_training_says_to_train_first(installed, project):
     result = _kedro_run(installed, project, "--pipelines", "inference", check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 1
-    assert "Error: This run needs data that does not exist yet:" in output
+    assert "Error: This run needs data that is missing or empty:" in output
     assert (
         "  - champion_model: no version of registered model 'churn_model' has the "
         "alias 'champion'" in output
