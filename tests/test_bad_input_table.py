@@ -37,5 +37,7 @@ def test_every_row_names_a_test_that_exists():
         file = REPO / path
         if not file.is_file() or name.split("[")[0] not in defined_tests(file):
             missing.append(row["test"])
-    assert rows(), "no row found: is the table's format unchanged?"
+    assert len(rows()) >= 35, (
+        "fewer cases than the page promises: is its format unchanged?"
+    )
     assert missing == []
