@@ -18,13 +18,15 @@ Example:
     Traceback (most recent call last):
     ...
     kedro_mlops.schema.validate.SchemaError: The data does not match the schema (conf/base/parameters.yml, key 'schema'):
-      - column 'age' has values outside [18, inf] ('12') in rows 0
+      - column 'age' has values outside [18, inf] ('12') in row 1
+    Rows are counted from 1 at the first row of data (in a CSV file with a header line, row N is on line N + 1).
     Fix the data, or update the schema if the change is intended.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +43,24 @@ logger = logging.getLogger(__name__)
 Schema = TableSchema | Mapping[str, Any]
 
 
+#: What the row numbers of the messages mean. They are positions, not index
+#: labels: the same for a batch read from a file and for a served request.
+ROW_NUMBERS = (
+    "Rows are counted from 1 at the first row of data "
+    "(in a CSV file with a header line, row N is on line N + 1)."
+)
+_NAMES_ROWS = re.compile(r" in rows? \d")
+
+
 class SchemaError(ValueError):
-    """The data does not match the schema (``schema`` in ``parameters.yml``)."""
+    """The data does not match the schema (``schema`` in ``parameters.yml``).
+
+    ``problems`` lists each problem on its own (empty when the data is empty).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 def validate_training_table(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -132,9 +150,12 @@ def validate_table(
 
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
+        numbered = any(_NAMES_ROWS.search(p) for p in problems)
         raise SchemaError(
-            f"The data does not match the schema ({SOURCE}):\n"
-            f"{listing}\nFix the data, or update the schema if the change is intended."
+            f"The data does not match the schema ({SOURCE}):\n{listing}\n"
+            + (f"{ROW_NUMBERS}\n" if numbered else "")
+            + "Fix the data, or update the schema if the change is intended.",
+            problems,
         )
     for column, values in unseen.items():
         if values:
@@ -262,10 +283,12 @@ def _missing(value: Any) -> bool:
 
 
 def _rows(mask: pd.Series) -> str:
-    rows = list(mask[mask].index[:MAX_ROWS_SHOWN])
-    count = int(mask.sum())
+    """The rows where ``mask`` holds, by position from 1 (see :data:`ROW_NUMBERS`)."""
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool)) + 1
+    count = len(positions)
+    shown = ", ".join(str(p) for p in positions[:MAX_ROWS_SHOWN])
     more = f" (first {MAX_ROWS_SHOWN} of {count})" if count > MAX_ROWS_SHOWN else ""
-    return f"rows {', '.join(str(r) for r in rows)}{more}"
+    return f"{'row' if count == 1 else 'rows'} {shown}{more}"
 
 
 def _examples(values: pd.Series) -> str:
