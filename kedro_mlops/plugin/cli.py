@@ -82,7 +82,7 @@ def init(force: bool) -> None:
 @click.option(
     "--env", "-e", default=None, help="Kedro environment (for mlflow.yml, mlops.yml)."
 )
-def serve(
+def serve(  # noqa: PLR0917 - Click passes one argument per option
     alias: str,
     host: str,
     port: int,

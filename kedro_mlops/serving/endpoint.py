@@ -75,7 +75,9 @@ class Refused(Exception):
         self.error_code = error_code or _CODES.get(status, "BAD_REQUEST")
 
     def body(self) -> bytes:
-        return json.dumps({"error_code": self.error_code, "message": self.reason}).encode()
+        return json.dumps(
+            {"error_code": self.error_code, "message": self.reason}
+        ).encode()
 
 
 def max_request_bytes(environ: MutableMapping[str, str] | None = None) -> int:
@@ -142,7 +144,7 @@ class Model:
             for spec in specs
             if not isinstance(spec.type, AnyType) and spec.name not in self.numeric
         ]
-        self.parse_schema = Schema(parsed) if parsed else None
+        self.parse_schema: Any = Schema(parsed) if parsed else None
         self.csv_types = {
             spec.name: spec.type.to_pandas()
             for spec in parsed
@@ -183,11 +185,14 @@ def _mime_type(content_type: str | None) -> str:
     mime = mime.lower()
     if mime not in (JSON, CSV, PARQUET):
         raise Refused(
-            415, f"Content-Type {mime!r} is not scored: send {JSON}, {CSV} or {PARQUET}."
+            415,
+            f"Content-Type {mime!r} is not scored: send {JSON}, {CSV} or {PARQUET}.",
         )
     for parameter in parameters:
         name, _, value = parameter.partition("=")
-        if name.strip().lower() != "charset" or value.strip().strip('"').lower() not in (
+        if name.strip().lower() != "charset" or value.strip().strip(
+            '"'
+        ).lower() not in (
             "utf-8",
             "utf8",
         ):
@@ -252,7 +257,9 @@ def _read_json(body: bytes, served: Model) -> tuple[Any, dict[str, Any] | None]:
     params = document.get("params")
     if params is not None:
         _check_params(params, served)
-    frame = infer_and_parse_data({found[0]: document.pop(found[0])}, served.parse_schema)
+    frame = infer_and_parse_data(
+        {found[0]: document.pop(found[0])}, served.parse_schema
+    )
     return frame, params
 
 
@@ -395,7 +402,10 @@ class ScoringApp:
         return receive_and_clean_up
 
     async def _invocations(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in scope["headers"]
+        }
         content_type = headers.get("content-type")
         try:
             _mime_type(content_type)
@@ -425,7 +435,9 @@ class ScoringApp:
         try:
             length = int(header)
         except ValueError:
-            raise Refused(400, f"Content-Length {header!r:.40} is not a number.") from None
+            raise Refused(
+                400, f"Content-Length {header!r:.40} is not a number."
+            ) from None
         if length > self.limit:
             raise self._too_large(f"{length / 1e6:.1f} MB")
         return length
@@ -444,7 +456,9 @@ class ScoringApp:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise Refused(400, "The client disconnected before sending the whole request.")
+                raise Refused(
+                    400, "The client disconnected before sending the whole request."
+                )
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:

@@ -231,7 +231,6 @@ def test_rows_are_counted_from_one_as_in_the_file_whatever_the_index(
     ]
 
 
-
 def test_every_problem_is_listed_between_where_and_how_to_fix(raw_slice, schema):
     raw = raw_slice.drop(columns=["region"])
     raw.loc[1, "age"] = 5
