@@ -162,15 +162,23 @@ def score(body: bytes, content_type: str | None, served: Model) -> tuple[int, by
 
     Raises nothing for a bad request: it is a 4xx with a one-line reason.
     """
+    from mlflow.pyfunc.scoring_server import predictions_to_json
+
     try:
         frame, params = _read_table(body, content_type, served)
         predictions = _predict(frame, params, served)
+        output = io.StringIO()
+        try:
+            predictions_to_json(predictions, output)
+        except Exception as exc:
+            logger.exception("The predictions could not be written as JSON")
+            raise Refused(
+                500,
+                f"The predictions could not be written as JSON "
+                f"({type(exc).__name__}); the server log has the details.",
+            ) from None
     except Refused as refused:
         return refused.status, refused.body()
-    from mlflow.pyfunc.scoring_server import predictions_to_json
-
-    output = io.StringIO()
-    predictions_to_json(predictions, output)
     return 200, output.getvalue().encode()
 
 
@@ -189,13 +197,10 @@ def _mime_type(content_type: str | None) -> str:
             f"Content-Type {mime!r} is not scored: send {JSON}, {CSV} or {PARQUET}.",
         )
     for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() != "charset" or value.strip().strip(
-            '"'
-        ).lower() not in (
-            "utf-8",
-            "utf8",
-        ):
+        name, _, value = (
+            text.strip().strip('"').lower() for text in parameter.partition("=")
+        )
+        if name != "charset" or value not in ("utf-8", "utf8"):
             raise Refused(
                 415,
                 f"Content-Type parameter {parameter!r} is not supported: only "

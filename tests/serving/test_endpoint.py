@@ -73,7 +73,7 @@ def _saved_model(path: Path) -> Path:
     from kedro_mlops.tracking.model_logging import nullable_integers
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # MLflow's advice to type-hint `predict`
+        warnings.simplefilter("ignore")  # MLflow's hint about integer columns
 
         class Checked(mlflow.pyfunc.PythonModel):
             """The schema check, then the scores: with ServingRunner, as bundled."""
@@ -99,7 +99,6 @@ def _saved_model(path: Path) -> Path:
                 )
                 return ServingRunner().run(pipeline, catalog)["scores"].load()
 
-        # (and its hint about integer columns: what nullable_integers is for)
         signature = nullable_integers(
             infer_signature(ROWS, params={"runner": "ServingRunner"})
         )
@@ -138,7 +137,7 @@ def _answer(status: int, body: bytes) -> dict:
 # ---- the request path, without HTTP -------------------------------------------------
 
 
-def test_csv_scores_the_rows_as_json_does(served):
+def test_csv_and_parquet_score_the_rows_as_json_does(served):
     # given the same rows, one of them missing an integer value
     rows = ROWS.astype({"age": "object"})
     rows.loc[1, "age"] = None
@@ -153,6 +152,14 @@ def test_csv_scores_the_rows_as_json_does(served):
     assert json.loads(by_csv) == json.loads(by_json)
     expected = served.model.predict(ROWS.assign(age=[30, None, 61, 22]))
     assert pd.DataFrame(json.loads(by_csv)["predictions"]).equals(expected)
+    # and Parquet too
+    status, by_parquet = score(
+        ROWS.to_parquet(), "application/vnd.apache.parquet", served
+    )
+    assert status == 200, by_parquet
+    assert json.loads(by_parquet) == json.loads(
+        score(_split(ROWS), "application/json", served)[1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -210,6 +217,12 @@ def test_csv_scores_the_rows_as_json_does(served):
         ),
         (b"\xff\xfe,x\n", "text/csv", 400, "The CSV is not UTF-8 text"),
         (b"garbage", "application/vnd.apache.parquet", 400, "not a table in Parquet"),
+        (
+            ROWS.assign(id=[True, False, True, False]).to_parquet(),
+            "application/vnd.apache.parquet",
+            400,
+            "Incompatible input types for column id",
+        ),
         (_split(ROWS), None, 415, "The request has no Content-Type"),
         (_split(ROWS), "text/plain", 415, "Content-Type 'text/plain' is not scored"),
         (_split(ROWS), "application/json; charset=latin-1", 415, "only charset=utf-8"),
@@ -255,6 +268,7 @@ def test_csv_scores_the_rows_as_json_does(served):
         "CSV with text in an integer column",
         "CSV not UTF-8",
         "not Parquet",
+        "MLflow's own type check",
         "no content type",
         "unknown content type",
         "other charset",

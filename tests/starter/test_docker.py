@@ -684,6 +684,8 @@ def test_a_mix_of_valid_and_bad_requests_from_8_clients(server, installed, proje
                 )
         conn.close()
 
+    pids = _server_pids(server["process"])
+    server_cpu, client_cpu = _cpu_seconds(pids), time.process_time()
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -691,21 +693,41 @@ def test_a_mix_of_valid_and_bad_requests_from_8_clients(server, installed, proje
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    server_cpu = _cpu_seconds(pids) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     valid_count = sum(1 for item in plan if item[0] == "valid")
-    print(f"{len(plan)} requests ({valid_count} valid), 8 clients: {elapsed:.1f} s")
+    print(
+        f"{len(plan)} requests ({valid_count} valid), 8 clients: {elapsed:.1f} s; "
+        f"CPU: server {server_cpu:.1f} s, clients {client_cpu:.1f} s"
+    )
     assert _wrong_answers(plan, answers, expected)[:5] == []
     assert 2000 < valid_count < 3000
     # and no server error in the log either
     assert " 500 " not in server["log"].read_text()
 
 
-def _worker_peak_rss_mb(process) -> float:
-    """The largest peak RSS among the server's processes (uvicorn's workers)."""
+def _server_pids(process) -> list[int]:
+    """The server's process and its children (uvicorn's workers)."""
     pids = [process.pid]
     for task in Path(f"/proc/{process.pid}/task").iterdir():
         pids += [int(p) for p in (task / "children").read_text().split()]
-    peaks = []
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes used so far."""
+    total = 0
     for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_peak_rss_mb(process) -> float:
+    """The largest peak RSS among the server's processes (uvicorn's workers)."""
+    peaks = []
+    for pid in _server_pids(process):
         with contextlib.suppress(FileNotFoundError):
             status = Path(f"/proc/{pid}/status").read_text()
             peaks.append(int(status.split("VmHWM:")[1].split()[0]) / 1024)
