@@ -31,10 +31,12 @@ access line per request, and the bundled model is supposed to add no
 per-request Kedro logging to it.
 
 Then, with no HTTP and no concurrency, each model's request path in one
-process (MLflow's scoring-server function: parse the JSON, predict, serialise),
-with the serving patches installed as in the bundled model's server, the two
-alternating request by request: the cost per request that the load figures are
-made of, measured with much less noise.
+process (parse the JSON, predict, serialise: for the bundled model the function
+``kedro mlops serve`` answers ``/invocations`` with,
+``kedro_mlops.serving.endpoint.score``; for the plain one MLflow's
+scoring-server function), with the serving patches installed as in the bundled
+model's server, the two alternating request by request: the cost per request
+that the load figures are made of, measured with much less noise.
 
 Target: the bundled model serves at least 0.9x the requests per second of the
 plain one, for both payload sizes, with no errors. The ratio to ``serial`` is
@@ -176,19 +178,27 @@ import mlflow
 from mlflow.pyfunc import scoring_server
 from kedro_mlops import patches
 
+from kedro_mlops.serving.endpoint import Model, score
+
 patches.install("serving")
 champion_uri, plain_uri, requests, *payloads = sys.argv[1:]
-models = {"bundled": mlflow.pyfunc.load_model(champion_uri),
-          "plain": mlflow.pyfunc.load_model(plain_uri)}
-schemas = {name: model.metadata.get_input_schema() for name, model in models.items()}
+bundled = Model(mlflow.pyfunc.load_model(champion_uri))
+plain = mlflow.pyfunc.load_model(plain_uri)
+plain_schema = plain.metadata.get_input_schema()
+paths = {  # each model's request path, as its server runs it
+    "bundled": lambda body: score(body, "application/json", bundled),
+    "plain": lambda body: scoring_server.invocations(
+        body, "application/json", plain, plain_schema
+    ),
+}
 medians = {}
 for path in payloads:
-    body = open(path).read()
-    times = {name: [] for name in models}
+    body = open(path, "rb").read()
+    times = {name: [] for name in paths}
     for i in range(int(requests) + 50):
-        for name, model in models.items():
+        for name, request in paths.items():
             start = time.perf_counter()
-            scoring_server.invocations(body, "application/json", model, schemas[name])
+            request(body)
             if i >= 50:  # after a warm-up
                 times[name].append(time.perf_counter() - start)
     medians[path] = {name: statistics.median(t) * 1000 for name, t in times.items()}

@@ -52,11 +52,26 @@ class RegistryConfig(StrictModel):
     )
 
 
+class ServingConfig(StrictModel):
+    """``kedro mlops serve``: what one request may be.
+
+    A request larger than ``max_request_mb`` is refused with HTTP 413 before it
+    is read; ``kedro mlops serve --max-request-mb`` overrides it.
+    """
+
+    max_request_mb: float = Field(
+        default=16.0,
+        gt=0,
+        description="Largest request body the model server reads, in MB (10^6 bytes).",
+    )
+
+
 class MlopsConfig(StrictModel):
     """The whole ``mlops.yml`` file."""
 
     registry: RegistryConfig = RegistryConfig()
     drift: DriftConfig = DriftConfig()
+    serving: ServingConfig = ServingConfig()
 
 
 def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:

@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"strict", "drift"},
     "schema": {"strict", "config", "drift"},
     "tracking": {"config"},
-    "serving": {"tracking", "patches"},
+    "serving": {"tracking", "patches", "schema", "docker"},
     "versioning": set(),
     "datasets": {"versioning"},
     "scaffold": {"versioning"},

@@ -14,6 +14,13 @@ def test_empty_file_gives_the_defaults():
     assert config.registry.min_improvement == 0.0
 
 
+def test_serving_limit_defaults_to_16_mb_and_must_be_positive():
+    assert parse_config({}).serving.max_request_mb == 16.0
+    assert parse_config({"serving": {"max_request_mb": 2}}).serving.max_request_mb == 2
+    with pytest.raises(MlopsConfigError, match="serving.max_request_mb"):
+        parse_config({"serving": {"max_request_mb": 0}})
+
+
 def test_unknown_key_is_named_with_the_allowed_keys():
     with pytest.raises(MlopsConfigError) as error:
         parse_config({"registry": {"metrc": "test.f1"}})
@@ -57,6 +64,8 @@ def test_shipped_starter_config_is_valid(rendered_project):
         config.model_dump()["registry"].keys()
         == MlopsConfig().model_dump()["registry"].keys()
     )
+    # its serving limit is the default, written out where users look for it
+    assert config.serving == MlopsConfig().serving
 
 
 def test_shipped_mlflow_store_is_anchored_at_the_project_root(

@@ -72,14 +72,29 @@ def init(force: bool) -> None:
     help="Server processes.",
 )
 @click.option(
+    "--max-request-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    envvar="KEDRO_MLOPS_SERVE_MAX_REQUEST_MB",
+    help="Largest request body, in MB: a larger one gets HTTP 413 unread "
+    "[default: serving.max_request_mb in mlops.yml, 16]. Env: KEDRO_MLOPS_SERVE_MAX_REQUEST_MB.",
+)
+@click.option(
     "--env", "-e", default=None, help="Kedro environment (for mlflow.yml, mlops.yml)."
 )
-def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> None:
+def serve(  # noqa: PLR0917 - Click passes one argument per option
+    alias: str,
+    host: str,
+    port: int,
+    workers: int,
+    max_request_mb: float | None,
+    env: str | None,
+) -> None:
     """Serve the registered model (the champion by default) over HTTP with MLflow.
 
     Runs MLflow's model server (uvicorn) on models:/<registry.model_name>@ALIAS
-    from this project's tracking store: POST /invocations scores rows, GET /ping
-    answers health checks.
+    from this project's tracking store: POST /invocations scores rows (JSON, CSV
+    or Parquet), GET /ping answers health checks.
     """
     import os
     import sys
@@ -89,11 +104,15 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
 
     from kedro_mlops.config import load_config
     from kedro_mlops.docker.health import MARKER
-    from kedro_mlops.serving import MODEL_VARIABLE
+    from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
+    from kedro_mlops.serving.endpoint import LIMIT_VARIABLE
 
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
     package = getattr(context, "_package_name", None)
-    name = load_config(context.config_loader, package_name=package).registry.model_name
+    config = load_config(context.config_loader, package_name=package)
+    name = config.registry.model_name
+    if max_request_mb is None:
+        max_request_mb = config.serving.max_request_mb
     if not name:  # a project always has a package name; a bare session may not
         raise click.ClickException(
             "No model name: set registry.model_name in conf/base/mlops.yml."
@@ -115,6 +134,8 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
         **os.environ,
         "MLFLOW_TRACKING_URI": tracking_uri,
         MODEL_VARIABLE: local,
+        PORT_VARIABLE: str(port),
+        LIMIT_VARIABLE: f"{max_request_mb:g}",
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }
     # Each request runs in a thread of its own. ServingRunner predicts one at a
@@ -123,7 +144,10 @@ def serve(alias: str, host: str, port: int, workers: int, env: str | None) -> No
     # prediction (scikit-learn's tree models) would oversubscribe the cores.
     environ.setdefault("OMP_NUM_THREADS", "1")
     MARKER.write_text(str(port))
-    click.echo(f"Serving {uri} (version {version.version}) on http://{host}:{port}")
+    click.echo(
+        f"Serving {uri} (version {version.version}) on http://{host}:{port} "
+        f"(requests up to {max_request_mb:g} MB)"
+    )
     command = [
         sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port),
         "--workers", str(workers), "kedro_mlops.serving.app:app",

@@ -43,7 +43,8 @@ Example:
     Traceback (most recent call last):
     ...
     kedro_mlops.schema.validate.SchemaError: The data does not match the schema (conf/base/parameters.yml, key 'schema'):
-      - column 'age' has values outside [18, 110] ('7') in rows 1
+      - column 'age' has values outside [18, 110] ('7') in row 2
+    Rows are counted from 1 at the first row of data (in a CSV file with a header line, row N is on line N + 1).
     Fix the data, or update the schema if the change is intended.
     >>> validate_scoring_batch(batch.head(1), schema)["age"].tolist()  # text became numbers
     [42.0]

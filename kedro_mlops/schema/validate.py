@@ -18,13 +18,15 @@ Example:
     Traceback (most recent call last):
     ...
     kedro_mlops.schema.validate.SchemaError: The data does not match the schema (conf/base/parameters.yml, key 'schema'):
-      - column 'age' has values outside [18, inf] ('12') in rows 0
+      - column 'age' has values outside [18, inf] ('12') in row 1
+    Rows are counted from 1 at the first row of data (in a CSV file with a header line, row N is on line N + 1).
     Fix the data, or update the schema if the change is intended.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +43,24 @@ logger = logging.getLogger(__name__)
 Schema = TableSchema | Mapping[str, Any]
 
 
+#: What the row numbers of the messages mean. They are positions, not index
+#: labels: the same for a batch read from a file and for a served request.
+ROW_NUMBERS = (
+    "Rows are counted from 1 at the first row of data "
+    "(in a CSV file with a header line, row N is on line N + 1)."
+)
+_NAMES_ROWS = re.compile(r" in rows? \d")
+
+
 class SchemaError(ValueError):
-    """The data does not match the schema (``schema`` in ``parameters.yml``)."""
+    """The data does not match the schema (``schema`` in ``parameters.yml``).
+
+    ``problems`` lists each problem on its own (empty when the data is empty).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 def validate_training_table(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -132,9 +150,12 @@ def validate_table(
 
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
+        numbered = any(_NAMES_ROWS.search(p) for p in problems)
         raise SchemaError(
-            f"The data does not match the schema ({SOURCE}):\n"
-            f"{listing}\nFix the data, or update the schema if the change is intended."
+            f"The data does not match the schema ({SOURCE}):\n{listing}\n"
+            + (f"{ROW_NUMBERS}\n" if numbered else "")
+            + "Fix the data, or update the schema if the change is intended.",
+            problems,
         )
     for column, values in unseen.items():
         if values:
@@ -169,14 +190,65 @@ def _check_id(ids: pd.Series) -> list[str]:
     empty = pd.isna(ids.to_numpy())
     if empty.any():
         mask = pd.Series(empty, index=ids.index)
-        problems.append(f"column '{ids.name}' (id) is empty in {_rows(mask)}")
+        problems.append(f"column '{ids.name}' (id) is empty in {row_numbers(mask)}")
     if len(ids) > 1 and not ids.is_unique:
         duplicated = ids.duplicated(keep=False) & ~empty
         if duplicated.any():
             problems.append(
-                f"column '{ids.name}' (id) repeats values in {_rows(duplicated)}"
+                f"column '{ids.name}' (id) repeats values in {row_numbers(duplicated)}"
             )
     return problems
+
+
+def numeric_problem(raw: pd.Series) -> tuple[np.ndarray | None, str | None]:
+    """Check that a column holds numbers (or missing values).
+
+    Returns its values as float64 when they are not float64 already (``None``
+    when they are), or the problem: booleans, or text with its rows.
+
+    Example:
+        >>> numeric_problem(pd.Series([1, 2], name="age"))[0]
+        array([1., 2.])
+        >>> numeric_problem(pd.Series([1.5, "old", None], name="age"))[1]
+        "column 'age' must be numeric but has non-numeric values ('old') in row 2"
+    """
+    values, converted, problem = _numbers(raw)
+    if problem is not None or values is None:
+        return None, problem
+    if converted is None and values.dtype != np.float64:
+        converted = values.astype("float64")
+    return converted, None
+
+
+def _numbers(
+    raw: pd.Series,
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """A numeric column's values (NumPy, no copy when they are NumPy numbers),
+    the same as floats if they had to be converted, or the problem."""
+    column = raw.name
+    if pd.api.types.is_bool_dtype(raw):
+        return None, None, f"column '{column}' must be numeric but holds booleans"
+    if pd.api.types.is_numeric_dtype(raw):
+        # NumPy integers and floats are compared as they are (no copy); nullable
+        # ones become floats with NaN for missing values.
+        plain = isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf"
+        values = raw.to_numpy() if plain else raw.to_numpy("float64", na_value=np.nan)
+        return values, None, None
+    converted = pd.to_numeric(raw, errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    # pandas reads True as 1: a boolean among numbers is not one
+    booleans = raw.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+    not_numeric = (raw.notna().to_numpy() & np.isnan(converted)) | booleans
+    if not_numeric.any():
+        mask = pd.Series(not_numeric, index=raw.index)
+        return (
+            None,
+            None,
+            f"column '{column}' must be numeric but has non-numeric values "
+            f"({_examples(raw[mask])}) in {row_numbers(mask)}",
+        )
+    return converted, converted, None
 
 
 def _check_numeric(
@@ -184,26 +256,9 @@ def _check_numeric(
 ) -> tuple[np.ndarray | None, list[str]]:
     """Problems of a numeric column, and its values as floats if they were text
     (``None`` when the column is numeric already)."""
-    column = raw.name
-    if pd.api.types.is_bool_dtype(raw):
-        return None, [f"column '{column}' must be numeric but holds booleans"]
-    if pd.api.types.is_numeric_dtype(raw):
-        converted = None
-        # NumPy integers and floats are compared as they are (no copy); nullable
-        # ones become floats with NaN for missing values.
-        plain = isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf"
-        values = raw.to_numpy() if plain else raw.to_numpy("float64", na_value=np.nan)
-    else:
-        values = converted = pd.to_numeric(raw, errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )
-        not_numeric = raw.notna().to_numpy() & np.isnan(values)
-        if not_numeric.any():
-            mask = pd.Series(not_numeric, index=raw.index)
-            return None, [
-                f"column '{column}' must be numeric but has non-numeric values "
-                f"({_examples(raw[mask])}) in {_rows(mask)}"
-            ]
+    values, converted, problem = _numbers(raw)
+    if problem is not None or values is None:
+        return None, [problem] if problem else []
     low = -np.inf if bounds.min is None else bounds.min
     high = np.inf if bounds.max is None else bounds.max
     outside = (values < low) | (values > high)  # NaN compares False: allowed
@@ -211,8 +266,8 @@ def _check_numeric(
     if outside.any():
         mask = pd.Series(outside, index=raw.index)
         problems.append(
-            f"column '{column}' has values outside [{low}, {high}] "
-            f"({_examples(raw[mask])}) in {_rows(mask)}"
+            f"column '{raw.name}' has values outside [{low}, {high}] "
+            f"({_examples(raw[mask])}) in {row_numbers(mask)}"
         )
     return converted, problems
 
@@ -235,7 +290,7 @@ def _check_categorical(
     mask = raw.map(lambda v: not _missing(v) and str(v) in outside_text).astype(bool)
     problem = (
         f"column '{raw.name}' has values outside {list(allowed)} "
-        f"({_examples(raw[mask])}) in {_rows(mask)}"
+        f"({_examples(raw[mask])}) in {row_numbers(mask)}"
     )
     return as_text, sorted(outside_text), problem
 
@@ -244,7 +299,7 @@ def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:
     problems = []
     if labels.isna().any():
         problems.append(
-            f"column '{labels.name}' (target) is empty in {_rows(labels.isna())}"
+            f"column '{labels.name}' (target) is empty in {row_numbers(labels.isna())}"
         )
     classes = set(labels.dropna().astype(str))
     if str(positive_class) not in classes or len(classes) != 2:
@@ -261,11 +316,18 @@ def _missing(value: Any) -> bool:
     return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
-def _rows(mask: pd.Series) -> str:
-    rows = list(mask[mask].index[:MAX_ROWS_SHOWN])
-    count = int(mask.sum())
+def row_numbers(mask: pd.Series) -> str:
+    """The rows where ``mask`` holds, by position from 1 (see :data:`ROW_NUMBERS`).
+
+    Example:
+        >>> row_numbers(pd.Series([False, True, True], index=[7, 8, 9]))
+        'rows 2, 3'
+    """
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool)) + 1
+    count = len(positions)
+    shown = ", ".join(str(p) for p in positions[:MAX_ROWS_SHOWN])
     more = f" (first {MAX_ROWS_SHOWN} of {count})" if count > MAX_ROWS_SHOWN else ""
-    return f"rows {', '.join(str(r) for r in rows)}{more}"
+    return f"{'row' if count == 1 else 'rows'} {shown}{more}"
 
 
 def _examples(values: pd.Series) -> str:

@@ -1,10 +1,13 @@
 """The ASGI app that ``kedro mlops serve`` runs in each server process.
 
-MLflow's own scoring app, for the model in the local folder named by
-:data:`MODEL_VARIABLE`, in a process where the serving patches of
-:mod:`kedro_mlops.patches` are installed first (explicitly, here: loading a
-model never patches a process). ``mlflow models serve`` runs the same model
-without them, only slower and chattier.
+MLflow's own scoring app (``/ping``, ``/health``, ``/version``) for the model
+in the local folder named by :data:`MODEL_VARIABLE`, behind
+:class:`~kedro_mlops.serving.endpoint.ScoringApp`, which answers
+``/invocations`` (size limit, one-line refusals, CSV with the bundled model's
+signature) and removes the health check's marker when the server stops. The
+serving patches of :mod:`kedro_mlops.patches` are installed first (explicitly,
+here: loading a model never patches a process). ``mlflow models serve`` runs
+the same model without any of this.
 
 Run by ``uvicorn kedro_mlops.serving.app:app``; importing it loads the model.
 """
@@ -13,12 +16,30 @@ from __future__ import annotations
 
 import os
 
+from mlflow.environment_variables import MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
 from mlflow.pyfunc import scoring_server
 
 from kedro_mlops import patches
-from kedro_mlops.serving import MODEL_VARIABLE
+from kedro_mlops.docker.health import remove_marker
+from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
+from kedro_mlops.serving.endpoint import ScoringApp, max_request_bytes
 
-patches.install("serving")
-app = scoring_server.init(
-    scoring_server.load_model_with_mlflow_config(os.environ[MODEL_VARIABLE])
+
+def _stopped() -> None:
+    remove_marker(os.environ.get(PORT_VARIABLE))
+
+
+try:
+    patches.install("serving")
+    limit = max_request_bytes()
+    model = scoring_server.load_model_with_mlflow_config(os.environ[MODEL_VARIABLE])
+except BaseException:
+    _stopped()  # this server will not answer: the health check must not wait for it
+    raise
+app = ScoringApp(
+    scoring_server.init(model),
+    model,
+    limit,
+    timeout=MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.get(),
+    on_shutdown=_stopped,
 )

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from kedro import __version__ as kedro_version
 
 from kedro_mlops.plugin.cli import commands
+from kedro_mlops.serving.endpoint import LIMIT_VARIABLE
 from kedro_mlops.versioning.lineage import DataVersion, Lineage, log_lineage
 from tests.mlflow_models import log_constant_model
 
@@ -163,7 +164,7 @@ def _register_champion() -> str:
 
 
 def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp_path):
-    from kedro_mlops.serving import MODEL_VARIABLE
+    from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
 
     # given a registered champion
     version = _register_champion()
@@ -188,8 +189,32 @@ def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp
     assert environ["MLFLOW_TRACKING_URI"] == tracking_uri
     assert environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert environ["OMP_NUM_THREADS"] == "1"
+    # the port for the app (which removes the health check's marker at its
+    # stop) and the request size limit: mlops.yml's default
+    assert environ[PORT_VARIABLE] == "9001"
+    assert environ[LIMIT_VARIABLE] == "16"
+    assert "requests up to 16 MB" in result.output
     # and the health check knows the port
     assert (tmp_path / "serving.port").read_text() == "9001"
+
+
+def test_serve_takes_the_request_size_limit_from_mlops_yml_or_the_option(
+    tracked, execve
+):
+    # given a champion, and a limit in mlops.yml
+    _register_champion()
+    Path("conf/base/mlops.yml").write_text("serving:\n  max_request_mb: 2.5\n")
+    # then the server processes get it
+    assert mlops("serve").exit_code == 0
+    assert execve[-1][2][LIMIT_VARIABLE] == "2.5"
+    # and the option (or its environment variable) wins
+    assert mlops("serve", "--max-request-mb", "40").exit_code == 0
+    assert execve[-1][2][LIMIT_VARIABLE] == "40"
+    result = CliRunner().invoke(
+        commands, ["mlops", "serve"], env={LIMIT_VARIABLE: "0.5"}
+    )
+    assert result.exit_code == 0, result.output
+    assert execve[-1][2][LIMIT_VARIABLE] == "0.5"
 
 
 def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):
@@ -201,7 +226,14 @@ def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--port", "99999"), ("--port", "0"), ("--workers", "0")]
+    ("option", "value"),
+    [
+        ("--port", "99999"),
+        ("--port", "0"),
+        ("--workers", "0"),
+        ("--max-request-mb", "0"),
+        ("--max-request-mb", "lots"),
+    ],
 )
 def test_serve_refuses_a_port_or_worker_count_that_cannot_be(
     tracked, execve, option, value

@@ -83,8 +83,8 @@ def test_repeated_and_empty_ids_are_errors(raw_slice, schema):
     raw.loc[4, "customer_id"] = raw.loc[8, "customer_id"]
     raw.loc[6, "customer_id"] = None
     message = _message(raw, schema)
-    assert "column 'customer_id' (id) is empty in rows 6" in message
-    assert "column 'customer_id' (id) repeats values in rows 4, 8" in message
+    assert "column 'customer_id' (id) is empty in row 7" in message
+    assert "column 'customer_id' (id) repeats values in rows 5, 9" in message
 
 
 # ---- numeric columns --------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_non_numeric_value_names_column_and_rows(raw_slice, schema):
     raw.loc[[3, 7], "age"] = "forty"
     # then the error names the column, the value and the rows
     with pytest.raises(
-        SchemaError, match=r"column 'age' must be numeric .*'forty'.* rows 3, 7"
+        SchemaError, match=r"column 'age' must be numeric .*'forty'.* rows 4, 8"
     ):
         validate_training_table(raw, schema)
 
@@ -112,12 +112,12 @@ def test_out_of_range_and_unknown_category_are_both_reported(raw_slice, schema):
     raw.loc[5, "tenure_months"] = -1
     raw.loc[9, "contract"] = "weekly"
     message = _message(raw, schema)
-    assert "column 'tenure_months' has values outside [0, 600] ('-1') in rows 5" in (
+    assert "column 'tenure_months' has values outside [0, 600] ('-1') in row 6" in (
         message
     )
     assert (
         "column 'contract' has values outside "
-        "['month-to-month', 'one-year', 'two-year'] ('weekly') in rows 9" in message
+        "['month-to-month', 'one-year', 'two-year'] ('weekly') in row 10" in message
     )
 
 
@@ -127,7 +127,7 @@ def test_many_bad_rows_show_the_first_five_and_the_count(raw_slice, schema):
     message = _message(raw, schema)
     assert (
         "column 'age' has values outside [18, 110] ('150') "
-        "in rows 10, 11, 12, 13, 14 (first 5 of 7)" in message
+        "in rows 11, 12, 13, 14, 15 (first 5 of 7)" in message
     )
 
 
@@ -154,7 +154,7 @@ def test_missing_categories_are_allowed_and_other_values_compared_as_text(
     # then only the number and the list are reported, as the text they read as
     message = _message(raw, schema)
     assert "column 'region' has values outside" in message
-    assert "('7', \"['north']\") in rows 4, 5" in message
+    assert "('7', \"['north']\") in rows 5, 6" in message
 
 
 def test_batch_with_unseen_category_is_scored_and_reported(batch_slice, schema, caplog):
@@ -183,7 +183,7 @@ def test_categories_are_compared_as_text(batch_slice):
 def test_missing_target_is_an_error(raw_slice, schema):
     raw = raw_slice.copy()
     raw.loc[2, "churned"] = None
-    assert "column 'churned' (target) is empty in rows 2" in _message(raw, schema)
+    assert "column 'churned' (target) is empty in row 3" in _message(raw, schema)
 
 
 def test_target_needs_two_classes_with_the_positive_one(raw_slice, schema):
@@ -206,6 +206,31 @@ def test_positive_class_true_matches_booleans(raw_slice, schema):
 # ---- the message as a whole ------------------------------------------------------------
 
 
+def test_rows_are_counted_from_one_as_in_the_file_whatever_the_index(
+    batch_slice, schema, tmp_path
+):
+    # given a batch file whose third row of data (line 4, after the header) is bad
+    rows = batch_slice.head(5).reset_index(drop=True)
+    rows.loc[2, "age"] = 5
+    path = tmp_path / "batch.csv"
+    rows.to_csv(path, index=False)
+    line_4 = path.read_text().splitlines()[3]
+    # read with index labels that are not positions
+    batch = pd.read_csv(path).set_axis([50, 40, 30, 20, 10])
+    # then the message says row 3, and how rows and lines relate
+    with pytest.raises(SchemaError) as error:
+        validate_scoring_batch(batch, schema)
+    assert "column 'age' has values outside [18, 110] ('5') in row 3\n" in str(
+        error.value
+    )
+    assert "row N is on line N + 1" in str(error.value)
+    assert line_4.startswith(f"{rows.loc[2, 'customer_id']},5,")
+    # and the problems are also there one by one
+    assert error.value.problems == [
+        "column 'age' has values outside [18, 110] ('5') in row 3"
+    ]
+
+
 def test_every_problem_is_listed_between_where_and_how_to_fix(raw_slice, schema):
     raw = raw_slice.drop(columns=["region"])
     raw.loc[1, "age"] = 5
@@ -213,7 +238,9 @@ def test_every_problem_is_listed_between_where_and_how_to_fix(raw_slice, schema)
     assert message == (
         "The data does not match the schema (conf/base/parameters.yml, key 'schema'):\n"
         "  - column 'region' is missing\n"
-        "  - column 'age' has values outside [18, 110] ('5') in rows 1\n"
+        "  - column 'age' has values outside [18, 110] ('5') in row 2\n"
+        "Rows are counted from 1 at the first row of data (in a CSV file with a "
+        "header line, row N is on line N + 1).\n"
         "Fix the data, or update the schema if the change is intended."
     )
 

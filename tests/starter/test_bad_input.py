@@ -50,6 +50,8 @@ def test_wrong_dtype(installed, project, raw):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "column 'tenure_months' must be numeric" in output
-    assert "'two years'" in output and "rows 4, 8" in output
+    # the rows are counted from 1, as in the file (whose line 1 is the header)
+    assert "'two years'" in output and "rows 5, 9" in output
+    assert "row N is on line N + 1" in output
     statuses = _statuses(project)
     assert statuses and "RUNNING" not in statuses and "FAILED" in statuses

@@ -21,12 +21,14 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -335,8 +337,11 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     serve_tmp = tmp_path / "serve"
     serve_tmp.mkdir()
     with serving(runtime, app, serve_tmp, run_env) as running:
+        assert (serve_tmp / "kedro-mlops-serving.port").is_file()
         status, body = _request(running["url"] + "/invocations", _split(batch))
     assert status == 200, body
+    # (the server removed the health check's marker when it stopped)
+    assert not (serve_tmp / "kedro-mlops-serving.port").exists()
     served = pd.DataFrame(json.loads(body)["predictions"])
     pd.testing.assert_frame_equal(
         served, expected.head(3), rtol=1e-9, check_dtype=False
@@ -371,14 +376,28 @@ def _split(frame: pd.DataFrame) -> dict:
 
 
 @contextlib.contextmanager
-def serving(env, project: Path, tmp: Path, extra_env: dict[str, str] | None = None):
+def serving(
+    env,
+    project: Path,
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+):
     """`kedro mlops serve` on 127.0.0.1; its own TMPDIR holds the health marker."""
     port = free_port()
     log = tmp / "server.log"
     environ = {**env.environ(), **(extra_env or {}), "TMPDIR": str(tmp)}
     with log.open("w") as stream:
         process = subprocess.Popen(
-            [str(env.bin / "kedro"), "mlops", "serve", "--port", str(port)],
+            [
+                str(env.bin / "kedro"),
+                "mlops",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],  # fmt: skip
             cwd=project,
             env=environ,
             stdout=stream,
@@ -390,14 +409,16 @@ def serving(env, project: Path, tmp: Path, extra_env: dict[str, str] | None = No
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError("the server stopped:\n" + log.read_text()[-3000:])
+            started = log.read_text().count("Application startup complete")
             try:
-                if _request(base + "/ping")[0] == 200:
+                if started >= workers and _request(base + "/ping")[0] == 200:
                     break
             except OSError:
-                time.sleep(0.5)
+                pass
+            time.sleep(0.5)
         else:
             raise AssertionError("no answer on /ping:\n" + log.read_text()[-3000:])
-        yield {"url": base, "log": log, "env": environ}
+        yield {"url": base, "log": log, "env": environ, "process": process}
     finally:
         process.terminate()
         try:
@@ -408,7 +429,10 @@ def serving(env, project: Path, tmp: Path, extra_env: dict[str, str] | None = No
 
 @pytest.fixture(scope="module")
 def server(installed, project, tmp_path_factory):
-    with serving(installed, project, tmp_path_factory.mktemp("serve")) as running:
+    """Two server processes, as for parallel predictions."""
+    with serving(
+        installed, project, tmp_path_factory.mktemp("serve"), workers=2
+    ) as running:
         yield running
 
 
@@ -446,15 +470,15 @@ def test_served_champion_scores_like_batch_inference(server, project):
         (lambda f: f.assign(monthly_charges="cheap"), "monthly_charges"),
         (
             lambda f: f.assign(age=f["age"].astype(object).where(f.index != 1, "old")),
-            "column 'age' must be numeric but has non-numeric values ('old') in rows 1",
+            "column 'age' must be numeric but has non-numeric values ('old') in row 2",
         ),
         (
             lambda f: f.assign(age=f["age"].where(f.index != 2, -3)),
-            "column 'age' has values outside [18, 110] ('-3') in rows 2",
+            "column 'age' has values outside [18, 110] ('-3') in row 3",
         ),
         (
             lambda f: f.assign(customer_id=f["customer_id"].where(f.index != 0, None)),
-            "column 'customer_id' (id) is empty in rows 0",
+            "column 'customer_id' (id) is empty in row 1",
         ),
     ],
     ids=[
@@ -472,6 +496,7 @@ def test_bad_rows_get_a_4xx_with_a_clear_message(server, project, change, messag
     answer = json.loads(body)
     assert message in answer["message"]
     assert "Traceback" not in body and "stack_trace" not in answer
+    assert "\n" not in answer["message"]
 
 
 def test_health_endpoints_and_the_image_health_check(server, installed):
@@ -486,6 +511,241 @@ def test_health_endpoints_and_the_image_health_check(server, installed):
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "answered 200" in check.stdout
+
+
+# ---- serving under bad requests and load ---------------------------------------------
+
+
+def _same_predictions(served: list[dict], expected: list[dict]) -> bool:
+    return len(served) == len(expected) and all(
+        s["customer_id"] == e["customer_id"]
+        and s["churned_prediction"] == e["churned_prediction"]
+        and abs(s["churned_probability"] - e["churned_probability"]) <= 1e-9
+        for s, e in zip(served, expected, strict=True)
+    )
+
+
+def _post(conn: http.client.HTTPConnection, body: bytes, content_type: str | None):
+    headers = {"Content-Type": content_type} if content_type else {}
+    conn.request("POST", "/invocations", body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _port(server) -> int:
+    return int(server["url"].rsplit(":", 1)[1])
+
+
+def test_csv_requests_score_like_json(server, project):
+    # given rows with gaps, including in integer columns
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv").head(20)
+    batch.loc[[0, 1], "age"] = None
+    batch.loc[2, "support_tickets"] = None
+    conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=60)
+    # when they are sent as CSV and as JSON
+    as_csv = _post(conn, batch.to_csv(index=False).encode(), "text/csv")
+    as_json = _post(conn, json.dumps(_split(batch)).encode(), "application/json")
+    conn.close()
+    # then both are scored, alike
+    assert as_csv[0] == 200, as_csv[1][:500]
+    assert as_json[0] == 200, as_json[1][:500]
+    assert json.loads(as_csv[1]) == json.loads(as_json[1])
+    assert len(json.loads(as_csv[1])["predictions"]) == 20
+
+
+def _bad_requests(batch: pd.DataFrame) -> list[tuple[str, bytes, str | None, str]]:
+    """(what, body, content type, what the message must say) of each kind."""
+    rows = batch.head(5)
+    split = _split(rows)
+
+    def as_json(frame: pd.DataFrame, **extra) -> bytes:
+        return json.dumps({**_split(frame), **extra}).encode()
+
+    text_age = rows.astype({"age": object})
+    text_age.loc[text_age.index[3], "age"] = "old"
+    return [
+        ("malformed JSON", b'{"dataframe_split": {"columns": [', "application/json", "not valid JSON"),
+        ("not an object", b"[1, 2, 3]", "application/json", "it is a list"),
+        ("unknown key", b'{"rows": []}', "application/json", "it has ['rows']"),
+        ("missing column", as_json(rows.drop(columns=["tenure_months"])), "application/json", "missing inputs ['tenure_months']"),
+        ("text in an integer column", as_json(text_age), "application/json", "('old') in row 4"),
+        ("text in a float column", as_json(rows.assign(monthly_charges="cheap")), "application/json", "'monthly_charges' must be numeric"),
+        ("out of range", as_json(rows.assign(age=[30, 40, 50, 60, 200])), "application/json", "('200') in row 5"),
+        ("no id", as_json(rows.assign(customer_id=[None, "a", "b", "c", "d"])), "application/json", "(id) is empty in row 1"),
+        ("repeated ids", as_json(rows.assign(customer_id="X")), "application/json", "(id) repeats values in rows 1, 2, 3, 4, 5"),
+        ("no rows", as_json(rows.iloc[:0]), "application/json", "has no rows"),
+        ("empty body", b"", "application/json", "body is empty"),
+        ("no content type", json.dumps(split).encode(), None, "no Content-Type"),
+        ("unknown content type", json.dumps(split).encode(), "text/plain", "'text/plain' is not scored"),
+        ("other charset", json.dumps(split).encode(), "application/json; charset=latin-1", "only charset=utf-8"),
+        ("another runner", as_json(rows, params={"runner": "ThreadRunner"}), "application/json", "params.runner 'ThreadRunner' is refused"),
+        ("CSV missing column", rows.drop(columns=["region"]).to_csv(index=False).encode(), "text/csv", "missing inputs ['region']"),
+        ("CSV with text", text_age.to_csv(index=False).encode(), "text/csv", "('old') in row 4"),
+        ("CSV not UTF-8", b"\xff\xfe\x00garbage", "text/csv", "not UTF-8"),
+        ("not Parquet", b"PAR1 but not really", "application/vnd.apache.parquet", "not a table in Parquet"),
+        ("repeated column", json.dumps({"dataframe_split": {"columns": ["age", "age"], "data": [[1, 2]]}}).encode(), "application/json", "repeats the columns ['age']"),
+        ("over the size limit", b" " * 16_000_001, "application/json", "over the limit of 16 MB"),
+    ]  # fmt: skip
+
+
+def _valid_requests(batch: pd.DataFrame, slices: list) -> list[tuple]:
+    """Each slice of the batch as a request, in CSV, JSON records or JSON split;
+    the last item is the slice's number (its expected predictions)."""
+    valid = []
+    for number, (start, stop) in enumerate(slices):
+        rows = batch.iloc[start:stop]
+        if number % 3 == 0:
+            body, content_type = rows.to_csv(index=False).encode(), "text/csv"
+        elif number % 3 == 1:
+            records = {"dataframe_records": json.loads(rows.to_json(orient="records"))}
+            body, content_type = json.dumps(records).encode(), "application/json"
+        else:
+            body, content_type = json.dumps(_split(rows)).encode(), "application/json"
+        valid.append(("valid", body, content_type, number))
+    return valid
+
+
+def _wrong_answers(plan: list[tuple], answers: list, expected: list) -> list:
+    """The requests answered otherwise than they should be."""
+    wrong = []
+    for (what, _, _, check), (status, body) in zip(plan, answers, strict=True):
+        if what == "valid":
+            right = status == 200 and _same_predictions(
+                json.loads(body)["predictions"], expected[check]
+            )
+        else:
+            try:
+                answer = json.loads(body)
+            except ValueError:
+                answer = {}
+            message = answer.get("message", "") if isinstance(answer, dict) else ""
+            right = (
+                400 <= status < 500
+                and set(answer) == {"error_code", "message"}
+                and "\n" not in message
+                and check in message
+            )
+        if not right:
+            wrong.append((what, status, body[:300]))
+    return wrong
+
+
+def test_a_mix_of_valid_and_bad_requests_from_8_clients(server, project):
+    """10,000 requests, a quarter of them valid, from 8 concurrent clients: no 5xx,
+    every bad one a 4xx with its one-line reason, every valid one answered with
+    the predictions of the same model loaded in-process (batch inference, which
+    loads the champion with MLflow and scored the whole batch)."""
+    import random
+
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv")
+    by_batch = pd.read_csv(project / "data/07_model_output/predictions.csv")
+    rng = random.Random(7)
+    # the valid requests: slices of the production batch
+    slices = []
+    for _ in range(40):
+        start = rng.randrange(0, len(batch) - 50)
+        slices.append((start, start + rng.choice([1, 1, 1, 2, 5, 50])))
+    expected = [by_batch.iloc[a:b].to_dict(orient="records") for a, b in slices]
+    valid = _valid_requests(batch, slices)
+    bad = _bad_requests(batch)
+    oversize = next(b for b in bad if b[0] == "over the size limit")
+    others = [b for b in bad if b is not oversize]
+    plan: list[tuple] = [oversize] * 10  # a few: each is 16 MB on the wire
+    while len(plan) < 10_000:
+        plan.append(rng.choice(valid) if rng.random() < 0.25 else rng.choice(others))
+    rng.shuffle(plan)
+    answers: list = [None] * len(plan)
+
+    def client(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=120)
+        for index in range(offset, len(plan), 8):
+            _, body, content_type, _ = plan[index]
+            try:
+                answers[index] = _post(conn, body, content_type)
+            except (OSError, http.client.HTTPException) as exc:
+                answers[index] = (-1, repr(exc).encode())
+                conn.close()
+                conn = http.client.HTTPConnection(
+                    "127.0.0.1", _port(server), timeout=120
+                )
+        conn.close()
+
+    pids = _server_pids(server["process"])
+    server_cpu, client_cpu = _cpu_seconds(pids), time.process_time()
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    server_cpu = _cpu_seconds(pids) - server_cpu
+    client_cpu = time.process_time() - client_cpu
+    valid_count = sum(1 for item in plan if item[0] == "valid")
+    print(
+        f"{len(plan)} requests ({valid_count} valid), 8 clients: {elapsed:.1f} s; "
+        f"CPU: server {server_cpu:.1f} s, clients {client_cpu:.1f} s"
+    )
+    assert _wrong_answers(plan, answers, expected)[:5] == []
+    assert 2000 < valid_count < 3000
+    # and no server error in the log either
+    assert " 500 " not in server["log"].read_text()
+
+
+def _server_pids(process) -> list[int]:
+    """The server's process and its children (uvicorn's workers)."""
+    pids = [process.pid]
+    for task in Path(f"/proc/{process.pid}/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes used so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_peak_rss_mb(process) -> float:
+    """The largest peak RSS among the server's processes (uvicorn's workers)."""
+    peaks = []
+    for pid in _server_pids(process):
+        with contextlib.suppress(FileNotFoundError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            peaks.append(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+    return max(peaks)
+
+
+def test_large_requests_within_and_over_the_limit(server, project):
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv")
+    big = pd.concat([batch] * 50, ignore_index=True)  # 100,000 rows
+    big["customer_id"] = [f"C{i:07d}" for i in range(len(big))]
+    body = json.dumps(_split(big)).encode()
+    assert 8e6 < len(body) < 16e6  # about 10 MB: within the default limit
+    huge = json.dumps(_split(pd.concat([big] * 5, ignore_index=True))).encode()
+    assert len(huge) > 50e6  # 500,000 rows
+    # 100,000 rows in one request are scored
+    conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=120)
+    status, answer = _post(conn, body, "application/json")
+    conn.close()
+    assert status == 200, answer[:500]
+    predictions = json.loads(answer)["predictions"]
+    assert len(predictions) == 100_000
+    assert predictions[-1]["customer_id"] == "C0099999"
+    peak = _worker_peak_rss_mb(server["process"])
+    # a 51 MB request is refused before it is read
+    conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=120)
+    status, answer = _post(conn, huge, "application/json")
+    conn.close()
+    assert status == 413
+    message = json.loads(answer)["message"]
+    assert "over the limit of 16 MB" in message and "max_request_mb" in message
+    # and no server process grew for it
+    assert _worker_peak_rss_mb(server["process"]) - peak < 20
 
 
 def test_serve_without_a_champion_says_what_to_do(installed, tmp_path):
