@@ -20,6 +20,9 @@ from kedro_mlops.strict import StrictModel, describe_errors
 
 CONFIG_KEY = "mlops"
 CONFIG_PATTERNS = ["mlops*", "mlops*/**", "**/mlops*"]
+#: The MLflow metric that holds the rows of the validated training table
+#: (logged by the plugin when ``validate_training_table`` has run).
+TRAINING_ROWS_METRIC = "training_rows"
 
 
 class MlopsConfigError(ValueError):
@@ -32,7 +35,8 @@ class RegistryConfig(StrictModel):
     Every model that a training run logs is registered under ``model_name`` and
     gets the ``challenger`` alias. It also takes the ``champion`` alias when
     there is no champion yet, or when its ``metric`` beats the champion's by
-    more than ``min_improvement``.
+    more than ``min_improvement``. A model trained on fewer than
+    ``min_training_rows`` rows is not registered at all.
     """
 
     enabled: bool = True
@@ -49,6 +53,14 @@ class RegistryConfig(StrictModel):
         default=0.0,
         ge=0.0,
         description="How much the challenger must beat the champion by (strictly).",
+    )
+    min_training_rows: int = Field(
+        default=100,
+        ge=0,
+        description=(
+            "Fewest rows of the validated training table for a model to be "
+            "registered; 0 turns the check off."
+        ),
     )
 
 
@@ -89,7 +101,7 @@ def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> Mlops
         Traceback (most recent call last):
         ...
         kedro_mlops.config.MlopsConfigError: Invalid mlops.yml:
-          - registry.metrc: unknown key (allowed: enabled, greater_is_better, metric, min_improvement, model_name)
+          - registry.metrc: unknown key (allowed: enabled, greater_is_better, metric, min_improvement, min_training_rows, model_name)
     """
     try:
         return MlopsConfig.model_validate(raw or {})
@@ -128,3 +140,22 @@ def load_config(
         registry = config.registry.model_copy(update={"model_name": package_name})
         config = config.model_copy(update={"registry": registry})
     return config
+
+
+def project_config(context: Any) -> MlopsConfig:
+    """``mlops.yml`` of the project a Kedro context belongs to.
+
+    What the plugin's hooks and the ``kedro mlops`` commands read, so that they
+    agree on every setting, the registered model's name first (the project's
+    package name when ``registry.model_name`` is not set).
+    """
+    package_name = getattr(context, "_package_name", None)
+    if not package_name:
+        from kedro.framework.project import PACKAGE_NAME
+
+        package_name = PACKAGE_NAME
+    return load_config(
+        context.config_loader,
+        source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
+        package_name=package_name,
+    )

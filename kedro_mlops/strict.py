@@ -31,16 +31,24 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def describe_errors(error: ValidationError, model: type[BaseModel]) -> list[str]:
-    """One line per problem: the dotted key, then what is wrong with it."""
-    return [_describe(err, model) for err in error.errors()]
+def describe_errors(
+    error: ValidationError, model: type[BaseModel], at: str = ""
+) -> list[str]:
+    """One line per problem: the dotted key, then what is wrong with it.
+
+    ``at`` is the key of the validated mapping in its file, put before each key
+    (``ingest`` gives ``ingest.test_size``).
+    """
+    return [_describe(err, model, at) for err in error.errors()]
 
 
-def _describe(err: Any, model: type[BaseModel]) -> str:
-    location = ".".join(str(part) for part in err["loc"])
+def _describe(err: Any, model: type[BaseModel], at: str = "") -> str:
+    location = ".".join(str(part) for part in ([at] if at else []) + list(err["loc"]))
     if err["type"] == "extra_forbidden":
         allowed = ", ".join(sorted(_model_at(model, err["loc"][:-1]).model_fields))
         return f"{location}: unknown key (allowed: {allowed})"
+    if err["type"] == "missing":  # the input is the whole mapping: say no more
+        return f"{location}: Field required"
     if err["type"] == "value_error":  # raised by a validator of ours: its own words
         message = str(err["ctx"]["error"])
         found = err.get("input")

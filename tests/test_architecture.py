@@ -18,6 +18,7 @@ PACKAGE = REPO / "kedro_mlops"
 ALLOWED: dict[str, set[str]] = {
     "strict": set(),
     "patches": set(),
+    "parameters": {"strict"},
     "drift": {"strict"},
     "config": {"strict", "drift"},
     "schema": {"strict", "config", "drift"},
@@ -31,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "docker",
         "drift",
+        "parameters",
         "patches",
         "scaffold",
         "schema",

@@ -1,8 +1,11 @@
 """A drift check's outputs, logged into the active MLflow run.
 
-When a node made by :func:`kedro_mlops.drift.pipeline.create_pipeline` has run
-inside ``kedro run`` with kedro-mlflow, its metrics and HTML report go into
-the run (``drift/<namespace>_report.html``). Called by the plugin's
+When a check made by :func:`kedro_mlops.drift.pipeline.create_pipeline` has run
+inside ``kedro run`` with kedro-mlflow, its metrics, its report (HTML and JSON)
+and its retrain decision go into the run (``drift/<namespace>_report.html``,
+``drift/<namespace>_report.json``, ``drift/<namespace>_retrain_decision.json``),
+before the gate acts on it: a run that ``on_drift: fail`` stops holds the
+evidence. Called by the plugin's
 ``after_node_run`` hook for every node: other nodes cost a dictionary lookup,
 and neither this package's pipeline module nor MLflow is imported for them.
 """
@@ -30,5 +33,10 @@ def log_check_outputs(node: Any, outputs: dict[str, Any]) -> bool:
     mlflow.log_metrics({name: m["value"] for name, m in metrics.items()})
     mlflow.log_text(
         outputs[f"{namespace}.report_html"], f"drift/{namespace}_report.html"
+    )
+    mlflow.log_dict(outputs[f"{namespace}.report"], f"drift/{namespace}_report.json")
+    mlflow.log_dict(
+        outputs[f"{namespace}.retrain_decision"],
+        f"drift/{namespace}_retrain_decision.json",
     )
     return True

@@ -100,16 +100,18 @@ def serve(  # noqa: PLR0917 - Click passes one argument per option
     import sys
 
     import mlflow
+    from kedro.config import MissingConfigException
     from mlflow import MlflowClient
 
-    from kedro_mlops.config import load_config
+    from kedro_mlops.config import project_config
     from kedro_mlops.docker.health import MARKER
     from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
     from kedro_mlops.serving.endpoint import LIMIT_VARIABLE
+    from kedro_mlops.tracking.registry import RegistryError, check_catalog_model_name
 
     context = _context(env)  # kedro-mlflow points MLflow at the project's store
-    package = getattr(context, "_package_name", None)
-    config = load_config(context.config_loader, package_name=package)
+    config = project_config(context)
+    # the name training registers under, and batch inference loads (checked)
     name = config.registry.model_name
     if max_request_mb is None:
         max_request_mb = config.serving.max_request_mb
@@ -117,6 +119,12 @@ def serve(  # noqa: PLR0917 - Click passes one argument per option
         raise click.ClickException(
             "No model name: set registry.model_name in conf/base/mlops.yml."
         )
+    try:
+        check_catalog_model_name(context.config_loader["catalog"], name)
+    except MissingConfigException:
+        pass  # no catalog: nothing else names the model
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
     tracking_uri = mlflow.get_tracking_uri()
     try:
         version = MlflowClient().get_model_version_by_alias(name, alias)

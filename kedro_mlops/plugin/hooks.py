@@ -7,10 +7,15 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   resolvers exist before kedro-mlflow reads ``mlflow.yml``; the tracking
   patches are installed; a wrong ``mlops.yml``, or a tracking server that does
   not answer, stops the session before any MLflow run is opened;
-* ``after_catalog_created``: the drift settings become the catalog dataset the
-  drift nodes read;
+* ``after_catalog_created``: a catalog dataset that loads the champion of
+  another model than ``registry.model_name`` stops the run; the drift settings
+  become the catalog dataset the drift nodes read;
 * ``after_node_run``: the node is remembered (a failed run keeps the lineage of
-  the nodes that finished); a drift check's metrics and report go into the run;
+  the nodes that finished); a drift check's metrics, reports and decision, and
+  the rows of a validated training table, go into the run;
+* ``before_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow
+  opens its run) the parameters that nodes declare with a TypedDict, then the
+  inputs, are checked;
 * ``before_pipeline_run`` (last, once kedro-mlflow has opened its run): the run
   is tagged with its process and runs left RUNNING by a killed process are
   closed (:mod:`~kedro_mlops.tracking.stale`); the run and the artifact datasets
@@ -23,8 +28,9 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   logged and the run closed) the run's lineage is written, then the model is
   registered and the champion/challenger aliases move;
 * ``on_pipeline_error`` (last, after kedro-mlflow closed the run ``FAILED``):
-  the finished nodes' lineage is written; an interrupted run is marked
-  ``KILLED`` and the process exits with 128 + the signal number.
+  the finished nodes' lineage is written and the error becomes the run's
+  ``mlops.error`` tag; an interrupted run is marked ``KILLED`` and the process
+  exits with 128 + the signal number.
 
 Only Kedro is imported at module level.
 """
@@ -54,7 +60,7 @@ class MlopsHooks:
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
         from kedro_mlops import patches
-        from kedro_mlops.config import load_config
+        from kedro_mlops.config import project_config
         from kedro_mlops.plugin import errors
         from kedro_mlops.tracking.uri import register_resolvers
 
@@ -68,11 +74,7 @@ class MlopsHooks:
             package_logger.setLevel(logging.INFO)
         register_resolvers(context.project_path)
         patches.install("tracking")
-        self.config = load_config(
-            context.config_loader,
-            source=f"mlops.yml (conf/base merged with conf/{context.env or 'local'})",
-            package_name=getattr(context, "_package_name", None) or _package_name(),
-        )
+        self.config = project_config(context)
         from kedro_mlops.tracking.server import bound_retries, check_reachable
 
         bound_retries()
@@ -81,21 +83,29 @@ class MlopsHooks:
             check_reachable(uri)
 
     @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
-        """Make ``mlops.yml``'s drift settings available to drift-check nodes."""
+    def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
+        """Make ``mlops.yml``'s drift settings available to drift-check nodes;
+        stop where the catalog loads the champion under another model name."""
         if self.config is not None:
             from kedro_mlops.drift.pipeline import CONFIG_DATASET
+            from kedro_mlops.tracking.registry import check_catalog_model_name
 
+            check_catalog_model_name(conf_catalog, self.config.registry.model_name)
             catalog[CONFIG_DATASET] = self.config.drift
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
-        """Log a drift check's metrics and HTML report into the active MLflow run."""
+        """Log a drift check's outputs, or the rows of a validated training
+        table, into the active MLflow run."""
         self._completed.append(node)
         if "kedro_mlops.drift.pipeline" in sys.modules:  # else no drift node ran
             from kedro_mlops.drift.tracking import log_check_outputs
 
             log_check_outputs(node, outputs)
+        if "kedro_mlops.schema.validate" in sys.modules:  # else no table was checked
+            from kedro_mlops.schema.tracking import log_training_rows
+
+            log_training_rows(node, outputs)
 
     @hook_impl(trylast=True)
     def before_pipeline_run(
@@ -154,7 +164,8 @@ class MlopsHooks:
 
         result = register_and_promote(client, run_id, self.config.registry)
         if result is not None:
-            logger.info("Model registry: %s", result.summary())
+            level = logging.WARNING if result.refused else logging.INFO
+            logger.log(level, "Model registry: %s", result.summary())
 
     @hook_impl(trylast=True)
     def on_pipeline_error(
@@ -168,7 +179,10 @@ class MlopsHooks:
         run_id, self._run_id = self._run_id, None
         completed, self._completed = self._completed, []
         if run_id is not None:
+            from kedro_mlops.tracking.failure import record_failure
+
             _record_partial_lineage(run_id, run_params, completed, catalog)
+            record_failure(run_id, error)
         if isinstance(error, RunInterrupted):
             logger.error(
                 "%s. MLflow run %s is marked KILLED; what earlier nodes saved is "
@@ -181,15 +195,24 @@ class MlopsHooks:
 
 class BundleHooks:
     """Hooks that run before kedro-mlflow's (its hooks are not ``tryfirst``): the
-    inputs are checked before it opens a run, the fitted estimators shared
-    before it logs a bundled model."""
+    parameters and the inputs are checked before it opens a run, the fitted
+    estimators shared before it logs a bundled model."""
+
+    def __init__(self) -> None:
+        self._config_loader: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._config_loader = context.config_loader  # names the parameter files
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         from kedro.framework.project import pipelines
 
+        from kedro_mlops.parameters import check_run_parameters
         from kedro_mlops.plugin.inputs import check_inputs
 
+        check_run_parameters(pipeline, catalog, self._config_loader)
         check_inputs(pipeline, catalog, pipelines)
 
     @hook_impl(tryfirst=True)
@@ -228,12 +251,6 @@ def _configured_tracking_uri(loader: Any) -> str | None:
     except Exception:  # no mlflow.yml, or a resolver that kedro-mlflow adds later
         uri = None
     return str(uri) if uri else tracking_uri_from_environment()
-
-
-def _package_name() -> str | None:
-    from kedro.framework.project import PACKAGE_NAME
-
-    return PACKAGE_NAME
 
 
 hooks = MlopsHooks()

@@ -201,7 +201,7 @@ def parse_schema(schema: TableSchema | Mapping[str, Any]) -> TableSchema:
         Traceback (most recent call last):
         ...
         kedro_mlops.schema.model.SchemaConfigError: Invalid schema (conf/base/parameters.yml, key 'schema'):
-          - target.positive_class: Field required (got {'column': 'y'})
+          - target.positive_class: Field required
           - numerc: unknown key (allowed: categorical, id_column, numeric, target)
         Fix the schema block: it describes the columns of your table.
     """

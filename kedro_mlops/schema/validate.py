@@ -112,9 +112,10 @@ def validate_table(
     Numeric columns must hold numbers within their range, categorical columns
     the listed values, the id column must be present, unique and complete, and,
     when ``require_target``, the target column must be complete with two
-    classes, one of them the positive class. Missing feature values are
-    allowed. With ``strict_categories`` false, values outside a categorical
-    column's list are allowed and logged as a warning.
+    classes, one of them the positive class, and no feature column may be
+    missing in every row (a model cannot learn from it). Other missing feature
+    values are allowed. With ``strict_categories`` false, values outside a
+    categorical column's list are allowed and logged as a warning.
 
     Args:
         data: the table to check.
@@ -145,6 +146,13 @@ def validate_table(
         problems += _check_id(data[schema.id_column])
     converted, unseen, found = _check_features(data, schema, missing, strict_categories)
     problems += found
+    if require_target:
+        problems += [
+            f"column '{column}' has no values (missing in all {len(data)} rows): "
+            "a model cannot learn from it; fill it, or remove it from the schema"
+            for column in schema.feature_columns
+            if column not in missing and data[column].isna().all()
+        ]
     if require_target and target not in missing:
         problems += _check_target(data[target], schema.target.positive_class)
 

@@ -3,7 +3,8 @@
 Every model a training run logs is registered and takes the ``challenger``
 alias; it also takes ``champion`` when there is none yet, or when it beats the
 current champion on the configured metric by more than the configured margin.
-The deprecated registry stages are never used.
+A model trained on fewer rows than ``registry.min_training_rows`` is refused:
+it is not registered. The deprecated registry stages are never used.
 
 Example (against a tracking store holding a finished training run)::
 
@@ -20,10 +21,11 @@ Example (against a tracking store holding a finished training run)::
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from kedro_mlops.config import RegistryConfig
+from kedro_mlops.config import TRAINING_ROWS_METRIC, RegistryConfig
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -42,19 +44,26 @@ class RegistryError(RuntimeError):
 
 @dataclass(frozen=True)
 class PromotionResult:
-    """What happened to one newly registered model version."""
+    """What happened to one newly registered model version, or why a model was
+    refused (``refused`` set, ``version`` empty: nothing was registered)."""
 
     model_name: str
     version: str
     metric: str
-    value: float
+    value: float | None
     previous_champion: str | None
     previous_value: float | None
     promoted: bool
+    refused: str | None = None
 
     def summary(self) -> str:
         """One line for logs and tags."""
-        head = f"{self.model_name} v{self.version} is {CHALLENGER} ({self.metric}={self.value:.4f})"
+        if self.refused is not None:
+            return f"{self.model_name}: the new model is not registered: {self.refused}"
+        value = "none" if self.value is None else f"{self.value:.4f}"
+        head = (
+            f"{self.model_name} v{self.version} is {CHALLENGER} ({self.metric}={value})"
+        )
         if self.previous_champion is None:
             return f"{head} and now {CHAMPION} (there was none)"
         if self.previous_value is None:
@@ -81,6 +90,9 @@ def register_and_promote(
     Returns:
         The promotion result, or ``None`` when the run logged no model (for
         example ``kedro run --pipelines train``, which has no bundled model).
+        A model trained on fewer rows than ``config.min_training_rows`` (the
+        run's ``training_rows`` metric) is refused: the result says why, and
+        nothing is registered.
 
     Raises:
         RegistryError: the run has no value for the configured metric.
@@ -96,6 +108,20 @@ def register_and_promote(
     )
     if not models:
         return None
+    refused = _refusal(run.data.metrics, config)
+    if refused is not None:
+        result = PromotionResult(
+            model_name=config.model_name,
+            version="",
+            metric=config.metric,
+            value=run.data.metrics.get(config.metric),
+            previous_champion=None,
+            previous_value=None,
+            promoted=False,
+            refused=refused,
+        )
+        _tag(client, run_id, result)
+        return result
     value = run.data.metrics.get(config.metric)
     if value is None:
         logged = ", ".join(sorted(run.data.metrics)) or "none"
@@ -141,16 +167,76 @@ def register_and_promote(
         previous_value=previous_value,
         promoted=promoted,
     )
+    _tag(client, run_id, result)
+    return result
+
+
+def _refusal(metrics: dict[str, float], config: RegistryConfig) -> str | None:
+    """Why a run's model must not be registered, or ``None``."""
+    rows = metrics.get(TRAINING_ROWS_METRIC)
+    if rows is not None and rows < config.min_training_rows:
+        return (
+            f"it was trained on {rows:.0f} rows, fewer than "
+            f"registry.min_training_rows ({config.min_training_rows}) in mlops.yml. "
+            "Train on more data, or lower the setting."
+        )
+    return None
+
+
+def _tag(client: MlflowClient, run_id: str, result: PromotionResult) -> None:
     from mlflow.entities import RunTag
 
     tags = {
         "model_name": result.model_name,
         "version": result.version,
-        "promoted": str(promoted).lower(),
+        "promoted": str(result.promoted).lower(),
         "summary": result.summary(),
     }
-    client.log_batch(run_id, tags=[RunTag(TAG_PREFIX + k, v) for k, v in tags.items()])
-    return result
+    if result.refused is not None:
+        tags["refused"] = result.refused
+    client.log_batch(
+        run_id,
+        tags=[RunTag(TAG_PREFIX + k, v) for k, v in tags.items() if v],
+    )
+
+
+def check_catalog_model_name(
+    conf_catalog: Mapping[str, Any], model_name: str | None
+) -> None:
+    """Stop when a catalog dataset loads the champion (or the challenger) of
+    another model than ``registry.model_name``: batch inference would score
+    with a model that training does not register, with no other sign.
+
+    Args:
+        conf_catalog: the catalog's configuration, resolved.
+        model_name: ``registry.model_name`` of ``mlops.yml``.
+
+    Raises:
+        RegistryError: naming both names and the files that hold them.
+
+    Example:
+        >>> entry = {"type": "kedro_mlflow.io.models.MlflowModelRegistryDataset",
+        ...          "model_name": "churn_model", "alias": "champion"}
+        >>> check_catalog_model_name({"champion_model": entry}, "churn_v2")
+        Traceback (most recent call last):
+        ...
+        kedro_mlops.tracking.registry.RegistryError: The model has two names: registry.model_name is 'churn_v2' in mlops.yml, but the catalog dataset 'champion_model' loads the champion of 'churn_model' (catalog.yml). Give both the same name (the starter names it once, as registered_model_name in conf/base/globals.yml).
+    """
+    for dataset, entry in conf_catalog.items():
+        if not isinstance(entry, Mapping) or "{" in dataset:  # a factory pattern
+            continue
+        kind = str(entry.get("type", "")).rsplit(".", 1)[-1]
+        alias = entry.get("alias")
+        loaded = entry.get("model_name")
+        if kind == "MlflowModelRegistryDataset" and alias in (CHAMPION, CHALLENGER):
+            if loaded != model_name:
+                raise RegistryError(
+                    f"The model has two names: registry.model_name is "
+                    f"'{model_name}' in mlops.yml, but the catalog dataset "
+                    f"'{dataset}' loads the {alias} of '{loaded}' (catalog.yml). "
+                    "Give both the same name (the starter names it once, as "
+                    "registered_model_name in conf/base/globals.yml)."
+                )
 
 
 def _champion(client: MlflowClient, model_name: str):

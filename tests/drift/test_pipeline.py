@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.framework.hooks import hook_impl
+from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import DataCatalog
 from kedro.runner import SequentialRunner
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.pandas import CSVDataset
 
 from kedro_mlops.drift import DriftConfig, DriftDetectedError
 from kedro_mlops.drift.pipeline import CONFIG_DATASET, create_pipeline
@@ -20,6 +26,17 @@ def _frames(shift: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     return reference, current.assign(x=current["x"] + shift)
 
 
+class _Outputs:
+    """Every node's outputs, as the runner hands them to the hooks."""
+
+    def __init__(self) -> None:
+        self.seen: dict = {}
+
+    @hook_impl
+    def after_node_run(self, outputs: dict) -> None:
+        self.seen.update(outputs)
+
+
 def _run(shift: float, on_drift: str) -> dict:
     reference, current = _frames(shift)
     catalog = DataCatalog()
@@ -27,8 +44,10 @@ def _run(shift: float, on_drift: str) -> dict:
     catalog["cur"] = current
     catalog[CONFIG_DATASET] = DriftConfig(on_drift=on_drift)
     pipeline = create_pipeline(reference="ref", current="cur", namespace="monitor")
-    outputs = SequentialRunner().run(pipeline, catalog)
-    return {name: dataset.load() for name, dataset in outputs.items()}
+    hooks, outputs = _create_hook_manager(), _Outputs()
+    hooks.register(outputs)
+    SequentialRunner().run(pipeline, catalog, hooks)
+    return outputs.seen
 
 
 def test_flag_writes_the_retrain_decision_and_the_reports():
@@ -62,13 +81,61 @@ def test_fail_stops_the_pipeline_naming_the_columns():
         _run(shift=1.0, on_drift="fail")
 
 
-def test_the_node_is_namespaced_and_its_inputs_mapped():
+def _scoring(tmp_path: Path, on_drift: str) -> tuple[DataCatalog, Path, Path]:
+    """A batch scored, checked, and released as predictions, with files as the
+    starter has them: the previous batch's predictions are already there."""
+    reference, current = _frames(shift=1.0)
+    predictions, decision = tmp_path / "predictions.csv", tmp_path / "decision.json"
+    pd.DataFrame({"id": [0], "p": [0.5]}).to_csv(predictions, index=False)
+    catalog = DataCatalog(
+        {
+            "predictions": CSVDataset(filepath=str(predictions)),
+            "monitor.retrain_decision": JSONDataset(filepath=str(decision)),
+        }
+    )
+    catalog["ref"], catalog["cur"] = reference, current
+    catalog["scores"] = pd.DataFrame({"id": [1, 2], "p": [0.1, 0.9]})
+    catalog[CONFIG_DATASET] = DriftConfig(on_drift=on_drift)
+    return catalog, predictions, decision
+
+
+def test_fail_writes_the_decision_and_keeps_the_previous_predictions(tmp_path):
+    # given a drifted batch, its scores to release as predictions, and on_drift fail
+    catalog, predictions, decision = _scoring(tmp_path, "fail")
+    previous = predictions.read_text()
+    pipeline = create_pipeline(
+        reference="ref", current="cur", namespace="monitor",
+        release={"scores": "predictions"},
+    )  # fmt: skip
+    # when the pipeline runs, then the gate stops it, naming the drifted column
+    with pytest.raises(DriftDetectedError, match=r"x \("):
+        SequentialRunner().run(pipeline, catalog)
+    # after the decision about this batch was written
+    assert JSONDataset(filepath=str(decision)).load()["drifted_columns"] == ["x"]
+    # and the previous batch's predictions were not overwritten
+    assert predictions.read_text() == previous
+
+
+def test_flag_and_warn_release_the_scores(tmp_path, caplog):
+    for on_drift in ("flag", "warn"):
+        catalog, predictions, _ = _scoring(tmp_path, on_drift)
+        pipeline = create_pipeline(
+            reference="ref", current="cur", namespace="monitor",
+            release={"scores": "predictions"},
+        )  # fmt: skip
+        SequentialRunner().run(pipeline, catalog)
+        assert pd.read_csv(predictions)["id"].tolist() == [1, 2]
+    assert "Data drift: 1 of 2 feature columns drifted" in caplog.text
+
+
+def test_the_nodes_are_namespaced_and_their_inputs_mapped():
     pipeline = create_pipeline(
         reference="reference_sample", current="batch", namespace="d"
     )
-    (node,) = pipeline.nodes
-    assert node.name == "d.check_drift"
-    assert node.namespace == "d"
+    check, gate = pipeline.nodes
+    assert (check.name, gate.name) == ("d.check_drift", "d.gate")
+    assert check.namespace == gate.namespace == "d"
+    assert gate.inputs == ["d.report"] and gate.outputs == []
     assert pipeline.inputs() == {"reference_sample", "batch", CONFIG_DATASET}
 
 
@@ -82,6 +149,6 @@ def test_settings_from_another_dataset():
     assert pipeline.inputs() == {"ref", "cur", "settings"}
     # when the check runs, then it reads them
     outputs = SequentialRunner().run(pipeline, catalog)
-    report = outputs["drift.report"].load()
-    assert report["prediction"]["column"] == "y"
     assert outputs["drift.retrain_decision"].load()["drifted_columns"] == ["x"]
+    # (y is compared as the prediction column, apart from the features)
+    assert "drift.prediction.y.drifted" in outputs["drift.metrics"].load()

@@ -153,13 +153,13 @@ def execve(monkeypatch, tmp_path):
     return calls
 
 
-def _register_champion() -> str:
+def _register_champion(name: str = PACKAGE) -> str:
     import mlflow
 
     with mlflow.start_run():
         info = log_constant_model()
-    version = mlflow.register_model(info.model_uri, PACKAGE).version
-    mlflow.MlflowClient().set_registered_model_alias(PACKAGE, "champion", version)
+    version = mlflow.register_model(info.model_uri, name).version
+    mlflow.MlflowClient().set_registered_model_alias(name, "champion", version)
     return str(version)
 
 
@@ -215,6 +215,38 @@ def test_serve_takes_the_request_size_limit_from_mlops_yml_or_the_option(
     )
     assert result.exit_code == 0, result.output
     assert execve[-1][2][LIMIT_VARIABLE] == "0.5"
+
+
+CHAMPION_ENTRY = """
+champion_model:
+  type: kedro_mlflow.io.models.MlflowModelRegistryDataset
+  model_name: {name}
+  alias: champion
+"""
+
+
+def test_serve_uses_the_model_name_training_and_inference_use(tracked, execve):
+    # given mlops.yml and the catalog naming the model anew, and its champion
+    (tracked / "conf/base/mlops.yml").write_text(
+        "registry:\n  model_name: churn_renamed\n"
+    )
+    catalog = tracked / "conf/base/catalog.yml"
+    catalog.write_text(
+        catalog.read_text() + CHAMPION_ENTRY.format(name="churn_renamed")
+    )
+    version = _register_champion("churn_renamed")
+    # when the champion is served, then it is that model's
+    result = mlops("serve")
+    assert result.exit_code == 0, result.output
+    assert f"models:/churn_renamed@champion (version {version})" in result.output
+    # and with the catalog loading another name, nothing is served
+    catalog.write_text(catalog.read_text().replace("churn_renamed", "churn_model"))
+    result = mlops("serve")
+    assert result.exit_code == 1
+    assert "The model has two names: registry.model_name is 'churn_renamed'" in (
+        result.output
+    )
+    assert len(execve) == 1
 
 
 def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):

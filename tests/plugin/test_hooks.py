@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Annotated, TypedDict
 
 import pandas as pd
 import pytest
@@ -17,14 +18,17 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro_datasets.pickle import PickleDataset
 from omegaconf import OmegaConf
+from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 
 from kedro_mlops.config import MlopsConfigError
 from kedro_mlops.drift.pipeline import CONFIG_DATASET
 from kedro_mlops.drift.pipeline import create_pipeline as drift_check
+from kedro_mlops.parameters import ParametersError
 from kedro_mlops.plugin.hooks import BundleHooks, MlopsHooks
 from kedro_mlops.serving import bundle_model
 from kedro_mlops.serving.estimators import SharedEstimator
+from kedro_mlops.tracking.registry import RegistryError
 from kedro_mlops.versioning.lineage import TAG_PREFIX
 from tests.mlflow_models import log_constant_model
 
@@ -151,7 +155,7 @@ def test_catalog_hook_puts_the_drift_settings_in_the_catalog(tmp_path):
     hooks = _configured(tmp_path, "drift:\n  share_threshold: 0.3\n")
     catalog = DataCatalog()
     # when the catalog is created
-    hooks.after_catalog_created(catalog)
+    hooks.after_catalog_created(catalog, {})
     # then the drift nodes' settings dataset holds it
     settings = catalog.load(CONFIG_DATASET)
     assert settings.share_threshold == 0.3
@@ -160,8 +164,36 @@ def test_catalog_hook_puts_the_drift_settings_in_the_catalog(tmp_path):
 
 def test_catalog_hook_adds_nothing_without_settings():
     catalog = DataCatalog()
-    MlopsHooks().after_catalog_created(catalog)
+    MlopsHooks().after_catalog_created(catalog, {})
     assert CONFIG_DATASET not in catalog
+
+
+def _champion_entry(model_name: str) -> dict:
+    return {
+        "type": "kedro_mlflow.io.models.MlflowModelRegistryDataset",
+        "model_name": model_name,
+        "alias": "champion",
+    }
+
+
+def test_catalog_hook_stops_where_the_champion_has_another_name(tmp_path):
+    # given mlops.yml naming the model anew, and a catalog that loads the old name
+    hooks = _configured(tmp_path, "registry:\n  model_name: churn_v2\n")
+    conf_catalog = {
+        "champion_model": _champion_entry(PACKAGE),
+        "upstream_model": {**_champion_entry("embeddings"), "alias": "production"},
+    }
+    # when the catalog is created, then the run stops, naming both names
+    with pytest.raises(RegistryError) as error:
+        hooks.after_catalog_created(DataCatalog(), conf_catalog)
+    assert str(error.value).startswith(
+        "The model has two names: registry.model_name is 'churn_v2' in mlops.yml, "
+        f"but the catalog dataset 'champion_model' loads the champion of '{PACKAGE}' "
+        "(catalog.yml)."
+    )
+    # and one name everywhere passes (another model, under another alias, too)
+    conf_catalog["champion_model"] = _champion_entry("churn_v2")
+    hooks.after_catalog_created(DataCatalog(), conf_catalog)
 
 
 # ------------------------------------------------------------------ after_node_run
@@ -170,7 +202,7 @@ def test_catalog_hook_adds_nothing_without_settings():
 def _drift_node_and_outputs(tmp_path):
     reference = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 50, "c": list("abc") * 50})
     current = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 50, "c": list("aac") * 50})
-    (node,) = drift_check(reference="reference", current="current").nodes
+    node, _gate = drift_check(reference="reference", current="current").nodes
     hooks = _configured(tmp_path)
     outputs = node.run(
         {"reference": reference, "current": current, CONFIG_DATASET: hooks.config.drift}
@@ -197,7 +229,15 @@ def test_node_hook_logs_a_drift_checks_outputs_into_the_active_run(
     expected = {name: m["value"] for name, m in outputs["drift.metrics"].items()}
     assert metrics == expected and expected
     artifacts = [a.path for a in client.list_artifacts(run.info.run_id, "drift")]
-    assert artifacts == ["drift/drift_report.html"]
+    assert sorted(artifacts) == [
+        "drift/drift_report.html",
+        "drift/drift_report.json",
+        "drift/drift_retrain_decision.json",
+    ]
+    decision = mlflow.artifacts.load_dict(
+        f"runs:/{run.info.run_id}/drift/drift_retrain_decision.json"
+    )
+    assert decision == outputs["drift.retrain_decision"]
 
 
 def test_node_hook_logs_nothing_without_an_active_run(tracking_uri, tmp_path):
@@ -210,6 +250,31 @@ def test_node_hook_logs_nothing_without_an_active_run(tracking_uri, tmp_path):
     # then no run was opened to log it in
     assert mlflow.active_run() is None
     assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_node_hook_logs_the_rows_of_a_validated_training_table(tracking_uri, tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from kedro_mlops.schema import validate_scoring_batch, validate_training_table
+
+    # given a training table and a batch that passed their schema checks
+    schema = {
+        "id_column": "id",
+        "target": {"column": "y", "positive_class": 1},
+        "numeric": {"x": {}},
+    }
+    table = pd.DataFrame({"id": range(6), "x": [0.5] * 6, "y": [0, 1] * 3})
+    train = Node(validate_training_table, ["raw", "params:schema"], "table")
+    score = Node(validate_scoring_batch, ["batch", "params:schema"], "rows")
+    hooks = _configured(tmp_path)
+    # when the hook sees both inside a tracked run
+    with mlflow.start_run() as run:
+        hooks.after_node_run(train, train.run({"raw": table, "params:schema": schema}))
+        hooks.after_node_run(score, {"rows": table.head(2)})
+    # then the run holds the training table's rows, what the registry checks
+    metrics = MlflowClient().get_run(run.info.run_id).data.metrics
+    assert metrics == {"training_rows": 6.0}
 
 
 # ------------------------------------------------------------- before_pipeline_run
@@ -255,6 +320,44 @@ def test_pipeline_start_without_a_run_leaves_the_bundle_alone(tracking_uri, tmp_
     assert pipeline.log_model_kwargs["signature"] == "auto"
 
 
+class _Split(TypedDict):
+    test_size: Annotated[float, Field(gt=0, lt=1)]
+
+
+def _split(rows: pd.DataFrame, params: _Split) -> pd.DataFrame:
+    return rows
+
+
+def test_a_bad_parameter_stops_the_run_before_kedro_mlflow_opens_one(tmp_path):
+    # given a node that declares its parameters, a value conf/base gives it
+    # that cannot be, and a hook registered as kedro-mlflow's is
+    context = _context(tmp_path, {"base/parameters.yml": "split:\n  test_size: 1\n"})
+    opened = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def before_pipeline_run(self):
+            opened.append("run")
+
+    manager = _create_hook_manager()
+    manager.register(BundleHooks())
+    manager.register(LikeKedroMlflow())
+    manager.hook.after_context_created(context=context)
+    pipeline = Pipeline([Node(_split, ["rows", "params:split"], "parts")])
+    catalog = DataCatalog()
+    catalog["parameters"] = context.config_loader["parameters"]
+    # when the pipeline is about to start, then the parameter stops it first
+    with pytest.raises(ParametersError) as error:
+        manager.hook.before_pipeline_run(
+            run_params=_run_params(tmp_path), pipeline=pipeline, catalog=catalog
+        )
+    assert str(error.value) == (
+        "Invalid parameter in conf/base/parameters.yml: split.test_size: "
+        "Input should be less than 1 (got 1)"
+    )
+    assert opened == []
+
+
 # -------------------------------------------------------------- after_pipeline_run
 
 
@@ -276,6 +379,27 @@ def test_pipeline_end_writes_lineage_then_promotes_the_model(tracking_uri, tmp_p
     champion = client.get_model_version_by_alias(PACKAGE, "champion")
     assert champion.run_id == run_id
     assert tags["mlops.registry.promoted"] == "true"
+
+
+def test_pipeline_end_refuses_a_model_trained_on_too_few_rows(
+    tracking_uri, tmp_path, caplog
+):
+    from mlflow import MlflowClient
+
+    # given a training run of a model that saw 6 rows, against the default minimum
+    hooks = _configured(tmp_path)
+    run_id = _kedro_run(hooks, tmp_path, {"test.roc_auc": 0.9, "training_rows": 6})
+    # when the pipeline ends
+    with caplog.at_level(logging.INFO, logger="kedro_mlops"):
+        _pipeline_end(hooks, tmp_path)
+    # then the run's log says the model is not registered, and why, as a warning
+    (record,) = [r for r in caplog.records if "Model registry" in r.message]
+    assert record.levelno == logging.WARNING
+    assert "not registered: it was trained on 6 rows" in record.message
+    assert "registry.min_training_rows (100)" in record.message
+    client = MlflowClient()
+    assert client.search_registered_models() == []
+    assert client.get_run(run_id).data.tags["mlops.registry.promoted"] == "false"
 
 
 def test_pipeline_end_with_the_registry_off_writes_lineage_only(tracking_uri, tmp_path):
@@ -323,9 +447,11 @@ def test_after_an_error_the_failed_run_gets_no_model_and_no_later_lineage(
     hooks.on_pipeline_error(RuntimeError("a node failed"), _run_params(tmp_path), {})
     # when a later pipeline end reaches the same hooks (one instance per process)
     _pipeline_end(hooks, tmp_path)
-    # then the failed run holds the code version only: no data, no registration
+    # then the failed run says why it failed, and holds the code version only:
+    # no data, no registration
     client = MlflowClient()
     tags = client.get_run(run_id).data.tags
+    assert tags["mlops.error"] == "RuntimeError: a node failed"
     assert tags[f"{TAG_PREFIX}pipelines"] == "training"
     assert not any(key.startswith(f"{TAG_PREFIX}data.") for key in tags)
     assert client.search_registered_models() == []

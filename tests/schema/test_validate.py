@@ -203,6 +203,21 @@ def test_positive_class_true_matches_booleans(raw_slice, schema):
     assert validate_training_table(raw, schema) is raw
 
 
+def test_a_feature_with_no_values_is_refused_for_training_only(raw_slice, schema):
+    # given a feature column missing in every row (a broken export or join)
+    raw = raw_slice.assign(monthly_charges=np.nan, region=None)
+    # when it is validated for training, then both columns are named, with why
+    message = _message(raw, schema)
+    assert (
+        "column 'monthly_charges' has no values (missing in all 600 rows): a model "
+        "cannot learn from it; fill it, or remove it from the schema"
+    ) in message
+    assert "column 'region' has no values" in message
+    # and a batch to score may have it: the drift check reports such a column
+    batch = raw.drop(columns=["churned"])
+    assert validate_scoring_batch(batch, schema)["monthly_charges"].isna().all()
+
+
 # ---- the message as a whole ------------------------------------------------------------
 
 

@@ -122,7 +122,11 @@ def test_inference_flags_exactly_the_drifted_columns(trained, client):
     assert run.data.metrics["drift.column.contract.drifted"] == 1.0
     assert run.data.metrics["drift.column.age.drifted"] == 0.0
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "drift")}
-    assert artifacts == {"drift/drift_report.html"}
+    assert artifacts == {
+        "drift/drift_report.html",
+        "drift/drift_report.json",
+        "drift/drift_retrain_decision.json",
+    }
     assert (trained / "data/08_reporting/drift_report.html").is_file()
 
 

@@ -118,3 +118,29 @@ def test_missing_metric_is_a_clear_error_and_registers_nothing(client):
     ):
         register_and_promote(client, run_id, RegistryConfig(model_name="churn"))
     assert client.search_registered_models() == []
+
+
+def test_a_model_trained_on_too_few_rows_is_not_registered(client):
+    config = RegistryConfig(model_name="churn", min_training_rows=100)
+    # given a run whose model saw 6 rows (on a fresh registry: no champion yet)
+    few = _training_run({"test.roc_auc": 1.0, "training_rows": 6})
+    # when the registry flow sees it
+    result = register_and_promote(client, few, config)
+    # then nothing is registered, and the run says why, with the setting to change
+    assert client.search_registered_models() == []
+    assert not result.promoted and result.version == ""
+    assert result.summary() == (
+        "churn: the new model is not registered: it was trained on 6 rows, fewer "
+        "than registry.min_training_rows (100) in mlops.yml. Train on more data, "
+        "or lower the setting."
+    )
+    tags = client.get_run(few).data.tags
+    assert tags["mlops.registry.summary"] == result.summary()
+    assert tags["mlops.registry.promoted"] == "false"
+    assert tags["mlops.registry.refused"].startswith("it was trained on 6 rows")
+    assert "mlops.registry.version" not in tags
+    # and a model trained on the minimum, or with the check off, is registered
+    enough = _training_run({"test.roc_auc": 0.8, "training_rows": 100})
+    assert register_and_promote(client, enough, config).version == "1"
+    off = RegistryConfig(model_name="churn", min_training_rows=0)
+    assert register_and_promote(client, few, off).version == "2"

@@ -7,9 +7,16 @@ with the same ``predict`` as ``infer`` scores new rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pandas as pd
+from pydantic import Field
+
+
+class InferParams(TypedDict):
+    """`infer` in conf/base/parameters_infer.yml (kedro-mlops checks it before a run)."""
+
+    threshold: Annotated[float, Field(ge=0, le=1)]
 
 
 def feature_columns(schema: dict[str, Any]) -> list[str]:
@@ -38,7 +45,7 @@ def predict(
     preprocessor: Any,
     model: Any,
     schema: dict[str, Any],
-    params: dict[str, Any],
+    params: InferParams,
 ) -> pd.DataFrame:
     """One row per input row: the id, the probability and the 0/1 decision."""
     features = preprocessor.transform(rows[feature_columns(schema)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import matplotlib
 
@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from pydantic import Field, PositiveFloat, PositiveInt  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 from {{ cookiecutter.python_package }}.model_io import (  # noqa: E402
@@ -17,6 +18,13 @@ from {{ cookiecutter.python_package }}.model_io import (  # noqa: E402
     prediction_column,
     probability_column,
 )
+
+
+class EvaluateParams(TypedDict):
+    """`evaluate` in conf/base/parameters_evaluate.yml (kedro-mlops checks it before a run)."""
+
+    figure_size: Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]
+    figure_dpi: PositiveInt
 
 
 def evaluate_model(
@@ -51,7 +59,7 @@ def plot_confusion_matrix(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
     target: dict[str, Any],
-    params: dict[str, Any],
+    params: EvaluateParams,
 ) -> plt.Figure:
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.ConfusionMatrixDisplay.from_predictions(
@@ -69,7 +77,7 @@ def plot_roc_curve(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
     target: dict[str, Any],
-    params: dict[str, Any],
+    params: EvaluateParams,
 ) -> plt.Figure:
     figure, axes = plt.subplots(figsize=params["figure_size"], dpi=params["figure_dpi"])
     skm.RocCurveDisplay.from_predictions(

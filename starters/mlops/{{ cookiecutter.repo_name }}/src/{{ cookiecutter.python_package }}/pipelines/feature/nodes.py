@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import pandas as pd
+from pydantic import PositiveInt
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -13,8 +14,16 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from {{ cookiecutter.python_package }}.model_io import binary_labels, feature_columns
 
 
+class FeatureParams(TypedDict):
+    """`feature` in conf/base/parameters_feature.yml (kedro-mlops checks it before a run)."""
+
+    numeric_imputation: Literal["median", "mean"]
+    scale_numeric: bool
+    min_category_frequency: PositiveInt
+
+
 def fit_preprocessor(
-    train: pd.DataFrame, schema: dict[str, Any], params: dict[str, Any]
+    train: pd.DataFrame, schema: dict[str, Any], params: FeatureParams
 ) -> ColumnTransformer:
     """Fit imputation + scaling for numeric columns and imputation + one-hot
     encoding for categorical ones.

@@ -45,14 +45,17 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
     """Batch inference with the registry's champion, then a drift check.
 
     The champion scores the batch and the training reference sample; the drift
-    check compares their features and predicted probabilities.
+    check compares their features and predicted probabilities. The batch's
+    scores become `predictions` only once the check has passed: with
+    `on_drift: fail` in mlops.yml, a drifted batch leaves the previous
+    predictions file as it was.
     """
     scoring = Pipeline(
         [
             Node(
                 score_with_model,
                 inputs=["scoring_batch", "champion_model"],
-                outputs="predictions",
+                outputs="batch_scores",
                 name="score_with_champion",
             ),
             Node(
@@ -63,7 +66,7 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 monitoring_frame,
-                inputs=["scoring_batch", "predictions", "params:schema"],
+                inputs=["scoring_batch", "batch_scores", "params:schema"],
                 outputs="monitored_batch",
                 name="monitor_batch",
             ),
@@ -90,4 +93,5 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
         current="monitored_batch",
         namespace="drift",
         config="drift_settings",
+        release={"batch_scores": "predictions"},  # saved after the drift gate
     )

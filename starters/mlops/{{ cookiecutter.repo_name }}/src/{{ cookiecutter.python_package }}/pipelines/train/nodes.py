@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 
+class TrainParams(TypedDict):
+    """`train` in conf/base/parameters_train.yml (kedro-mlops checks it before a run)."""
+
+    random_state: int
+    model: dict[str, Any]  # HistGradientBoostingClassifier's arguments: it checks them
+
+
 def train_model(
-    model_input: pd.DataFrame, target: dict[str, Any], params: dict[str, Any]
+    model_input: pd.DataFrame, target: dict[str, Any], params: TrainParams
 ) -> HistGradientBoostingClassifier:
     """Fit a gradient-boosted tree classifier on the preprocessed features.
 
