@@ -15,9 +15,11 @@ is the runner to bundle (``kpm_kwargs={"runner": ServingRunner()}``, as
   Parallel predictions come from more server processes
   (``kedro mlops serve --workers N``); ``docs/deployment.md`` has the figures.
 
-Example:
+Example (with the server's log filters, which drop Kedro's per-node lines):
     >>> from kedro.pipeline import Node, Pipeline
     >>> from kedro.io import DataCatalog, MemoryDataset
+    >>> from kedro_mlops.patches import install_log_filters
+    >>> install_log_filters()
     >>> double = Node(lambda x: 2 * x, "x", "y", name="double")
     >>> catalog = DataCatalog({"x": MemoryDataset(21)})
     >>> ServingRunner().run(Pipeline([double]), catalog)["y"].load()
