@@ -24,12 +24,12 @@ from kedro_mlops.config import MlopsConfigError
 from kedro_mlops.drift.config import DriftConfig
 from kedro_mlops.strict import describe_errors
 
-from .model import TableSchema, parse_schema
+from .model import parse_schema
 
 
 def drift_settings(
     drift: DriftConfig | Mapping[str, Any] | None,
-    schema: TableSchema | Mapping[str, Any],
+    schema: Mapping[str, Any],  # or a TableSchema; one type for Kedro (validate.py)
 ) -> DriftConfig:
     """``drift`` (the ``drift:`` section of ``mlops.yml``) with the schema's
     columns: the prediction column is ``<target>_probability``, and the id and
@@ -44,12 +44,12 @@ def drift_settings(
         MlopsConfigError: ``drift.prediction_column`` names another column than
             the schema's, or the result contradicts the other drift settings.
     """
-    schema = parse_schema(schema)
+    parsed = parse_schema(schema)
     if drift is None:
         drift = DriftConfig()
     elif not isinstance(drift, DriftConfig):
         drift = DriftConfig.model_validate(drift)
-    predicted = schema.probability_column
+    predicted = parsed.probability_column
     if drift.prediction_column not in (None, predicted):
         raise MlopsConfigError(
             f"drift.prediction_column is '{drift.prediction_column}' in mlops.yml, but "
@@ -57,7 +57,7 @@ def drift_settings(
             "prediction_column from mlops.yml: it follows schema.target.column in "
             "parameters.yml."
         )
-    ignored = [schema.id_column, schema.target.column]
+    ignored = [parsed.id_column, parsed.target.column]
     settings = drift.model_dump()
     settings["prediction_column"] = predicted
     settings["ignore_columns"] = [

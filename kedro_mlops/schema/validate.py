@@ -41,6 +41,10 @@ MAX_ROWS_SHOWN = 5
 logger = logging.getLogger(__name__)
 
 Schema = TableSchema | Mapping[str, Any]
+#: What the node functions declare for their `params:schema` argument: one type,
+#: since Kedro warns on every run about a union there, which it cannot validate.
+#: A parsed TableSchema is accepted too.
+SchemaParameter = Mapping[str, Any]
 
 
 #: What the row numbers of the messages mean. They are positions, not index
@@ -63,7 +67,9 @@ class SchemaError(ValueError):
         self.problems = list(problems or [])
 
 
-def validate_training_table(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+def validate_training_table(
+    data: pd.DataFrame, schema: SchemaParameter
+) -> pd.DataFrame:
     """Check the labelled training table: the target is required, and every
     categorical value must be listed in the schema.
 
@@ -80,7 +86,7 @@ def validate_training_table(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return validate_table(data, schema, require_target=True)
 
 
-def validate_scoring_batch(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+def validate_scoring_batch(data: pd.DataFrame, schema: SchemaParameter) -> pd.DataFrame:
     """Check rows to score (a batch, or one request of a served model): no
     target is needed, and categories the schema does not list are allowed and
     logged as a warning (the model's encoder decides what they become).
