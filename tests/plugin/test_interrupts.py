@@ -12,10 +12,23 @@ import pytest
 from kedro_mlops.plugin.interrupts import Interrupts, RunInterrupted, mark_killed
 
 
+@pytest.fixture(autouse=True)
+def _python_defaults():
+    """Python's own handlers, whatever the test process inherited (a process
+    started in the background of a shell ignores SIGINT)."""
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_becomes_run_interrupted_once(signum):
     interrupts = Interrupts()
     before = signal.getsignal(signum)
+    assert before in (signal.default_int_handler, signal.SIG_DFL)
     assert interrupts.install("run-1") is True
     try:
         with pytest.raises(RunInterrupted, match=signal.Signals(signum).name) as caught:
@@ -71,3 +84,11 @@ def test_mark_killed_ends_the_open_run_and_a_closed_one(tracking_uri):
     client = mlflow.MlflowClient()
     assert mlflow.active_run() is None
     assert {client.get_run(r).info.status for r in (open_run, closed)} == {"KILLED"}
+
+
+def test_an_ignored_signal_stays_ignored():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
+    interrupts = Interrupts()
+    interrupts.install("run-1")
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    interrupts.restore()

@@ -162,11 +162,29 @@ def test_inference_under_each_runner_scores_and_checks_drift_the_same(
 # ------------------------------------------------------------------- faults
 
 
+#: Runs argv[1:] with SIGINT and SIGTERM at their defaults, as from a terminal:
+#: a process started in a shell's background (a CI job) would ignore SIGINT.
+EXEC_WITH_DEFAULT_SIGNALS = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def _interrupted(env: Env, project: Path, signum: int) -> tuple[int, str, float]:
     """Train; send ``signum`` once train_model runs. Returns the exit code, the
     output and the seconds from the signal to the exit."""
     process = subprocess.Popen(
-        [str(env.bin / "kedro"), "run", "--pipelines", "training"],
+        [
+            str(env.bin / "python"),
+            "-c",
+            EXEC_WITH_DEFAULT_SIGNALS,
+            str(env.bin / "kedro"),
+            "run",
+            "--pipelines",
+            "training",
+        ],
         cwd=project,
         env=env.environ(),
         stdout=subprocess.PIPE,
