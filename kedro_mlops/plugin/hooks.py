@@ -173,7 +173,7 @@ class MlopsHooks:
     ) -> None:
         """After kedro-mlflow has closed the run FAILED: the lineage of the nodes
         that finished goes into it; an interrupted run exits with one line."""
-        from kedro_mlops.plugin.interrupts import RunInterrupted
+        from kedro_mlops.plugin.interrupts import interruption
 
         self._interrupts.restore()
         run_id, self._run_id = self._run_id, None
@@ -183,14 +183,15 @@ class MlopsHooks:
 
             _record_partial_lineage(run_id, run_params, completed, catalog)
             record_failure(run_id, error)
-        if isinstance(error, RunInterrupted):
+        stopped = interruption(error)
+        if stopped is not None:
             logger.error(
                 "%s. MLflow run %s is marked KILLED; what earlier nodes saved is "
                 "kept. Run the same command again to start over.",
-                error,
+                stopped,
                 run_id,
             )
-            raise SystemExit(error.exit_code)
+            raise SystemExit(stopped.exit_code)
 
 
 class BundleHooks:

@@ -50,6 +50,18 @@ class RunInterrupted(Exception):
         return 128 + self.signum
 
 
+def interruption(error: BaseException | None) -> RunInterrupted | None:
+    """The :class:`RunInterrupted` that is ``error`` or caused it: Kedro wraps
+    one raised while a dataset loads or saves in its ``DatasetError``."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, RunInterrupted):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def mark_killed(run_id: str) -> None:
     """End ``run_id`` as KILLED (and the runs still open in this thread)."""
     mlflow = sys.modules.get("mlflow")

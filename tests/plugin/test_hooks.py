@@ -559,3 +559,19 @@ def test_an_env_without_a_folder_is_an_error_naming_the_environments(tmp_path):
         MlopsHooks().after_context_created(context)
     assert str(caught.value).startswith("No configuration environment 'prodd': ")
     assert "This project's environments: base, local." in str(caught.value)
+
+
+def test_an_interrupted_run_exits_with_128_plus_the_signal(tracking_uri, tmp_path):
+    import signal
+
+    from kedro.io import DatasetError
+
+    from kedro_mlops.plugin.interrupts import RunInterrupted
+
+    hooks = _configured(tmp_path)
+    _kedro_run(hooks, tmp_path, {}, log_model=False)
+    wrapped = DatasetError("Failed while saving data to dataset x")
+    wrapped.__cause__ = RunInterrupted(signal.SIGTERM)
+    with pytest.raises(SystemExit) as caught:
+        hooks.on_pipeline_error(wrapped, _run_params(tmp_path), DataCatalog())
+    assert caught.value.code == 143

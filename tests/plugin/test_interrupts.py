@@ -92,3 +92,19 @@ def test_an_ignored_signal_stays_ignored():
     interrupts.install("run-1")
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     interrupts.restore()
+
+
+def test_an_interruption_wrapped_by_kedro_is_found():
+    from kedro.io import DatasetError
+
+    from kedro_mlops.plugin.interrupts import interruption
+
+    stop = RunInterrupted(signal.SIGTERM)
+    try:
+        try:
+            raise stop
+        except RunInterrupted as error:
+            raise DatasetError("Failed while loading data from dataset x") from error
+    except DatasetError as wrapped:
+        assert interruption(wrapped) is stop
+    assert interruption(ValueError("a bug")) is None
