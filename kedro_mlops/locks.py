@@ -46,7 +46,12 @@ def file_lock(path: Path, *, waiting: str) -> Iterator[None]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        if not path.exists():
+            raise
+        descriptor = os.open(path, os.O_RDONLY)  # another user's lock file
     try:
         if not _try_lock(descriptor):
             logger.info("Waiting for another process to release %s (%s)", waiting, path)
