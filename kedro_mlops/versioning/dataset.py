@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -348,14 +349,19 @@ class DVCDataset(AbstractDataset[Any, Any]):
             waiting = path.name.endswith(".record.tmp") or legacy.fullmatch(path.name)
             if waiting and self._completes(path, target):
                 os.replace(path, record)
-                continue
-            path.unlink(missing_ok=True)
+            elif path.is_dir():  # a wrapped dataset that writes a folder
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     @staticmethod
     def _completes(pending: Path, target: Path) -> bool:
         """Whether ``pending`` records ``target`` as it is, and the record does not."""
         try:
             waiting = parse_record(pending.read_text())
+        except OSError:
+            return False
+        try:
             current = parse_record(target.with_name(target.name + ".dvc").read_text())
         except OSError:  # no record yet: the first save was killed
             current = None
