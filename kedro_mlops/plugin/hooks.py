@@ -34,7 +34,7 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
 
 :class:`StoreHooks` hold the tracking store's lock around kedro-mlflow opening
 it (:mod:`kedro_mlops.tracking.store`), and stop a run that loads a registered
-model the store does not have before it starts.
+model from a store that was not there, before anything else.
 
 Only Kedro is imported at module level.
 """
@@ -230,8 +230,8 @@ class StoreHooks:
     """The tracking store: opened by one process at a time, never overwritten.
 
     Wraps every other ``after_context_created`` hook (kedro-mlflow's opens the
-    store and creates the experiment); ``before_pipeline_run`` comes first,
-    before kedro-mlflow starts a run.
+    store and creates the experiment) and ``before_pipeline_run`` hook (which
+    checks the inputs and starts the run).
     """
 
     def __init__(self) -> None:
@@ -246,11 +246,12 @@ class StoreHooks:
         with opening_store(context) as self.store:
             yield
 
-    @hook_impl(tryfirst=True)
-    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        from kedro_mlops.tracking.store import require_registered_models
+    @hook_impl(hookwrapper=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> Any:
+        from kedro_mlops.tracking.store import require_existing_store
 
-        require_registered_models(pipeline, catalog, self.store)
+        require_existing_store(pipeline, catalog, self.store)
+        yield
 
 
 def _record_partial_lineage(

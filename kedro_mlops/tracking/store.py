@@ -18,9 +18,9 @@ the lock it
 
 :func:`registry_lock` is the same lock, for one champion/challenger
 comparison at a time (:mod:`kedro_mlops.tracking.registry`).
-:func:`require_registered_models` stops, before a run starts, a pipeline that
-loads a registered model the store does not have (batch inference with no
-champion), saying what happened and what to run.
+:func:`require_existing_store` stops, before a run starts, a pipeline that
+loads a registered model from a store that was not there (batch inference
+after ``mlflow.db`` was deleted), saying what happened and what to run.
 
 A tracking server (``http://``, ``postgresql://``) is left to itself.
 
@@ -43,7 +43,7 @@ from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from kedro_mlops.locks import file_lock
 
@@ -57,7 +57,7 @@ TRAIN = "`kedro run --pipelines training`"
 
 
 class TrackingStoreError(RuntimeError):
-    """The tracking store is unreadable, or lacks a model that a run needs."""
+    """The tracking store is unreadable, or was missing for a run that needs it."""
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,6 @@ class Store:
     path: Path | None
     #: True when this process created the store (there was none)
     created: bool = False
-
-    def describe(self) -> str:
-        """``The MLflow tracking store at <file>`` (or ``<URI>``, without credentials)."""
-        if self.path is not None:
-            return f"The MLflow tracking store at {self.path}"
-        return f"The MLflow tracking store {_without_credentials(self.uri)}"
 
 
 def sqlite_path(uri: str | None) -> Path | None:
@@ -275,43 +269,55 @@ def create_store(database: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-# ---- a pipeline that loads a registered model ---------------------------------------
+# ---- a pipeline that loads a registered model from a store made just now ----------
 
 
-def require_registered_models(pipeline: Any, catalog: Any, store: Store | None) -> None:
-    """Stop before the run starts if the pipeline loads a model the registry lacks.
+def require_existing_store(pipeline: Any, catalog: Any, store: Store | None) -> None:
+    """Stop a run that loads a registered model from a store this session made.
 
-    Looks at the pipeline's inputs that are kedro-mlflow
-    ``MlflowModelRegistryDataset``\\ s pinned to an alias or a version number.
+    The store was not there (deleted, moved, or a ``MLFLOW_TRACKING_URI`` that
+    names another file) while the pipeline's other inputs are: the project was
+    trained, and its store is gone. Said before the run starts, with where the
+    store was looked for. (A project never trained, or a store that exists but
+    lacks the model, is reported with every missing input by
+    :mod:`kedro_mlops.plugin.inputs`.)
 
     Raises:
-        TrackingStoreError: naming the dataset, the model, the store, and what
-            to run.
+        TrackingStoreError: naming the store, the dataset and what to run.
     """
-    needed = _registry_inputs(pipeline, catalog)
-    if not needed:
+    if store is None or not store.created:
         return
-    import mlflow
-    from mlflow import MlflowClient
+    needed = _registry_inputs(pipeline, catalog)
+    if not needed or _other_inputs_missing(pipeline, catalog, {n for n, _ in needed}):
+        return
+    name, dataset = needed[0]
+    raise TrackingStoreError(
+        f"There was no MLflow tracking store at {store.path} (an empty one was "
+        f"made for this run), so the dataset '{name}' has no model to load "
+        f"({dataset.model_uri}). Run {TRAIN} (the project's training pipeline) "
+        "first, to train a model and register it; or, if the store was moved, "
+        "point MLFLOW_TRACKING_URI (or mlflow.yml) at it."
+    )
 
-    client = MlflowClient()
-    store = store or Store(mlflow.get_registry_uri(), None)
-    for name, dataset in needed:
-        problem = _missing(client, dataset)
-        if problem is None:
+
+def _other_inputs_missing(pipeline: Any, catalog: Any, skip: set[str]) -> bool:
+    """Whether an input saved by an earlier run (a file) has no data."""
+    from kedro.io import AbstractDataset, MemoryDataset
+
+    for name in pipeline.inputs():
+        if name in skip or name == "parameters" or name.startswith("params:"):
             continue
-        if store.created:
-            what = (
-                f"There was no MLflow tracking store at {store.path} (an empty one "
-                "was made for this run)"
-            )
-        else:
-            what = f"{store.describe()} {problem}"
-        raise TrackingStoreError(
-            f"{what}, so the dataset '{name}' has no model to load "
-            f"({dataset.model_uri}). Run {TRAIN} (the project's training "
-            "pipeline) first, to train a model and register it."
-        )
+        try:
+            dataset = catalog.get(name)
+            if dataset is None or isinstance(dataset, MemoryDataset):
+                continue
+            if type(dataset)._exists is AbstractDataset._exists:
+                continue  # the dataset cannot tell
+            if not dataset.exists():
+                return True
+        except Exception:  # the run reports a broken catalog entry itself
+            return True
+    return False
 
 
 def _registry_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, Any]]:
@@ -328,46 +334,3 @@ def _registry_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, Any]]:
         if isinstance(dataset, MlflowModelRegistryDataset):
             found.append((name, dataset))
     return found
-
-
-def _missing(client: Any, dataset: Any) -> str | None:
-    """What the registry lacks for ``dataset``, or None when its model is there."""
-    from mlflow.exceptions import MlflowException
-
-    model = dataset.model_name
-    try:
-        client.get_registered_model(model)
-    except MlflowException as exc:
-        if not _not_found(exc):
-            raise
-        return f"has no registered model '{model}'"
-    alias, version = dataset.alias, dataset.stage_or_version
-    try:
-        if alias:
-            client.get_model_version_by_alias(model, alias)
-        elif str(version).isdigit():
-            client.get_model_version(model, str(version))
-    except MlflowException as exc:
-        if not _not_found(exc):
-            raise
-        if alias:
-            return (
-                f"has the model '{model}', but no version of it has the alias '{alias}'"
-            )
-        return f"has no version {version} of the model '{model}'"
-    return None
-
-
-def _not_found(exc: Any) -> bool:
-    return (
-        exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc).lower()
-    )
-
-
-def _without_credentials(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.password is None and parts.username is None:
-        return uri
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -224,20 +224,26 @@ def test_an_unreadable_store_stops_the_session_before_kedro_mlflows_hook(
     assert (tmp_path / "mlflow.db").read_bytes() == b"not a database" * 100
 
 
-def test_a_run_without_its_champion_stops_before_kedro_mlflow_starts_it(
+def test_a_run_on_a_store_made_just_now_stops_before_the_other_hooks(
     tracking_uri, tmp_path
 ):
     import mlflow
     from kedro_mlflow.io.models import MlflowModelRegistryDataset
 
-    # given batch inference on an empty store, and kedro-mlflow's hook that
-    # starts the run
-    class LikeKedroMlflow:
-        @hook_impl
+    from kedro_mlops.tracking.store import Store
+
+    # given batch inference on a store this session had to create, and a hook
+    # that, like kedro-mlflow's or the input check, runs first among the others
+    called = []
+
+    class First:
+        @hook_impl(tryfirst=True)
         def before_pipeline_run(self, run_params, pipeline, catalog):
+            called.append("first")
             mlflow.start_run()
 
-    _, manager = _store_session(tmp_path, LikeKedroMlflow())
+    store_hooks, manager = _store_session(tmp_path, First())
+    store_hooks.store = Store(tracking_uri, tmp_path / "mlflow.db", created=True)
     catalog = DataCatalog(
         datasets={
             "champion_model": MlflowModelRegistryDataset(
@@ -247,13 +253,13 @@ def test_a_run_without_its_champion_stops_before_kedro_mlflow_starts_it(
     )
     pipeline = Pipeline([Node(lambda m: m, "champion_model", "scores")])
     # when the pipeline is about to run
-    with pytest.raises(TrackingStoreError, match="has no registered model 'churn'"):
+    with pytest.raises(TrackingStoreError, match="There was no MLflow tracking store"):
         manager.hook.before_pipeline_run(
             run_params=_run_params(tmp_path), pipeline=pipeline, catalog=catalog
         )
-    # then it stops before any MLflow run is started
+    # then it stops before any other hook, and no MLflow run is started
+    assert called == []
     assert mlflow.active_run() is None
-    assert mlflow.search_runs(search_all_experiments=True).empty
 
 
 # ------------------------------------------------------------ after_catalog_created

@@ -1,6 +1,6 @@
 """The tracking store: an unreadable sqlite file is left as it is, a server is left
-alone, and a pipeline that loads a registered model the store lacks stops before
-its run. (Creating a new store: tests/starter/test_runs_and_faults.py.)"""
+alone, and a pipeline that loads a registered model from a store made just now
+stops before its run. (Creating a new store: tests/starter/test_runs_and_faults.py.)"""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
+from kedro_datasets.pandas import CSVDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 
 from kedro_mlops.tracking.store import (
     Store,
     TrackingStoreError,
     opening_store,
-    require_registered_models,
+    require_existing_store,
 )
-from tests.mlflow_models import log_constant_model
 
 MLFLOW_YML = "server:\n  mlflow_tracking_uri: ${mlops.tracking_uri:}\n"
 
@@ -105,19 +105,19 @@ def test_a_store_named_by_the_environment_is_the_one_checked(
 def test_a_tracking_server_is_left_alone(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://user:secret@mlflow.internal")
     with opening_store(_context(tmp_path)) as store:
-        assert store.path is None
-        assert store.describe() == "The MLflow tracking store http://mlflow.internal"
+        assert store == Store("http://user:secret@mlflow.internal", None)
+    assert list(tmp_path.glob("*mlflow.db*")) == []
 
 
-# ------------------------------------------------ a pipeline that loads the champion
+# ------------------------------------ a pipeline that loads a model from a new store
 
 
-def _scoring(model: str = "churn") -> tuple[Pipeline, DataCatalog]:
+def _scoring() -> tuple[Pipeline, DataCatalog]:
     pipeline = Pipeline([Node(lambda m, b: b, ["champion_model", "batch"], "scores")])
     catalog = DataCatalog(
         datasets={
             "champion_model": MlflowModelRegistryDataset(
-                model_name=model, alias="champion"
+                model_name="churn", alias="champion"
             ),
             "batch": MemoryDataset([1.0]),
         }
@@ -125,50 +125,29 @@ def _scoring(model: str = "churn") -> tuple[Pipeline, DataCatalog]:
     return pipeline, catalog
 
 
-def _register(model: str, alias: str | None) -> None:
-    import mlflow
-
-    with mlflow.start_run():
-        info = log_constant_model()
-    version = mlflow.register_model(info.model_uri, model).version
-    if alias:
-        mlflow.MlflowClient().set_registered_model_alias(model, alias, version)
-
-
-@pytest.mark.parametrize(
-    ("registered", "created", "said"),
-    [
-        (None, False, "has no registered model 'churn'"),
-        (
-            "no alias",
-            False,
-            "has the model 'churn', but no version of it has the alias 'champion'",
-        ),
-        (None, True, "There was no MLflow tracking store at "),
-    ],
-    ids=["no-model", "no-champion", "store-just-created"],
-)
-def test_a_pipeline_that_loads_a_missing_champion_says_what_to_run(
-    tracking_uri, tmp_path, registered, created, said
-):
-    if registered:
-        _register("churn", alias=None)
-    pipeline, catalog = _scoring()
-    store = Store(tracking_uri, tmp_path / "mlflow.db", created)
+def test_a_pipeline_that_loads_a_model_from_a_store_made_just_now_says_so(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "mlflow.db", True)
     with pytest.raises(TrackingStoreError) as error:
-        require_registered_models(pipeline, catalog, store)
+        require_existing_store(*_scoring(), store)
     message = str(error.value)
-    assert said in message
-    if not created:
-        assert message.startswith(f"The MLflow tracking store at {tmp_path}")
+    assert message.startswith(f"There was no MLflow tracking store at {store.path}")
     assert "the dataset 'champion_model' has no model to load" in message
     assert "(models:/churn@champion)" in message
     assert "Run `kedro run --pipelines training`" in message
+    assert "point MLFLOW_TRACKING_URI (or mlflow.yml) at it" in message
 
 
-def test_a_pipeline_with_its_champion_or_without_registry_datasets_runs(tracking_uri):
-    _register("churn", alias="champion")
-    require_registered_models(*_scoring(), None)
-    require_registered_models(
-        Pipeline([Node(lambda b: b, "batch", "scores")]), DataCatalog(), None
-    )
+def test_left_to_the_input_check_a_store_that_was_there_or_a_project_never_trained(
+    tmp_path,
+):
+    # plugin/inputs.py reports these with every missing input of the run
+    there = Store(f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "mlflow.db", False)
+    require_existing_store(*_scoring(), there)
+    require_existing_store(*_scoring(), None)
+    made = Store(there.uri, there.path, True)
+    pipeline, catalog = _scoring()
+    catalog["batch"] = CSVDataset(filepath=str(tmp_path / "never_written.csv"))
+    require_existing_store(pipeline, catalog, made)
+    # and a pipeline that loads no registered model is not stopped either
+    training = Pipeline([Node(lambda b: b, "batch", "scores")])
+    require_existing_store(training, DataCatalog(), made)
