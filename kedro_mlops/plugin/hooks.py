@@ -32,6 +32,10 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   ``mlops.error`` tag; an interrupted run is marked ``KILLED`` and the process
   exits with 128 + the signal number.
 
+:class:`StoreHooks` hold the tracking store's lock around kedro-mlflow opening
+it (:mod:`kedro_mlops.tracking.store`), and stop a run that loads a registered
+model from a store that was not there, before anything else.
+
 Only Kedro is imported at module level.
 """
 
@@ -223,6 +227,34 @@ class BundleHooks:
         share_fitted_estimators(pipeline, catalog)
 
 
+class StoreHooks:
+    """The tracking store: opened by one process at a time, never overwritten.
+
+    Wraps every other ``after_context_created`` hook (kedro-mlflow's opens the
+    store and creates the experiment) and ``before_pipeline_run`` hook (which
+    checks the inputs and starts the run).
+    """
+
+    def __init__(self) -> None:
+        self.store: Any = None
+
+    @hook_impl(hookwrapper=True)
+    def after_context_created(self, context: Any) -> Any:
+        from kedro_mlops.plugin import errors
+        from kedro_mlops.tracking.store import opening_store
+
+        errors.install()  # an unreadable store ends the command as its message
+        with opening_store(context) as self.store:
+            yield
+
+    @hook_impl(hookwrapper=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> Any:
+        from kedro_mlops.tracking.store import require_existing_store
+
+        require_existing_store(pipeline, catalog, self.store)
+        yield
+
+
 def _record_partial_lineage(
     run_id: str, run_params: dict[str, Any], completed: list[Any], catalog: Any
 ) -> None:
@@ -256,3 +288,4 @@ def _configured_tracking_uri(loader: Any) -> str | None:
 
 hooks = MlopsHooks()
 bundle_hooks = BundleHooks()
+store_hooks = StoreHooks()

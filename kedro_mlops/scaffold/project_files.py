@@ -107,6 +107,6 @@ def next_steps(project_path: Path, written: list[Written]) -> list[str]:
         "when it wins.",
         "kedro docker build         # the production image (Dockerfile); "
         "`docker run IMAGE mlops serve` serves the champion",
-        "Add mlflow.db and mlartifacts/ to .gitignore.",
+        "Add mlflow.db, mlflow.db.lock and mlartifacts/ to .gitignore.",
     ]
     return steps

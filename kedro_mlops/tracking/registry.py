@@ -4,7 +4,10 @@ Every model a training run logs is registered and takes the ``challenger``
 alias; it also takes ``champion`` when there is none yet, or when it beats the
 current champion on the configured metric by more than the configured margin.
 A model trained on fewer rows than ``registry.min_training_rows`` is refused:
-it is not registered. The deprecated registry stages are never used.
+it is not registered. The deprecated registry stages are never used. On a
+sqlite store, one registration and comparison runs at a time (the store's lock
+file): two training runs that finish together end with one champion, the
+better one.
 
 Example (against a tracking store holding a finished training run)::
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kedro_mlops.config import TRAINING_ROWS_METRIC, RegistryConfig
+from kedro_mlops.tracking.store import registry_lock
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -131,12 +135,29 @@ def register_and_promote(
             "to one of the logged metrics."
         )
     logged_model = max(models, key=lambda m: m.creation_timestamp)  # the newest
-    version = mlflow.register_model(
-        f"models:/{logged_model.model_id}", config.model_name
-    ).version
-    client.set_registered_model_alias(config.model_name, CHALLENGER, version)
+    # One registration and comparison at a time: two runs finishing together
+    # must not both read "no champion", or both beat the same old one.
+    with registry_lock(mlflow.get_registry_uri()):
+        result = _register_and_compare(
+            client, f"models:/{logged_model.model_id}", value, config.model_name, config
+        )
+    _tag(client, run_id, result)
+    return result
 
-    champion = _champion(client, config.model_name)
+
+def _register_and_compare(
+    client: MlflowClient,
+    model_uri: str,
+    value: float,
+    name: str,
+    config: RegistryConfig,
+) -> PromotionResult:
+    import mlflow
+
+    version = mlflow.register_model(model_uri, name).version
+    client.set_registered_model_alias(name, CHALLENGER, version)
+
+    champion = _champion(client, name)
     previous_value = (
         client.get_run(champion.run_id).data.metrics.get(config.metric)
         if champion is not None
@@ -156,10 +177,10 @@ def register_and_promote(
         # GAIN_TOLERANCE of the margin is a tie, and a tie does not promote.
         promoted = gain - config.min_improvement > GAIN_TOLERANCE
     if promoted:
-        client.set_registered_model_alias(config.model_name, CHAMPION, version)
+        client.set_registered_model_alias(name, CHAMPION, version)
 
-    result = PromotionResult(
-        model_name=config.model_name,
+    return PromotionResult(
+        model_name=name,
         version=str(version),
         metric=config.metric,
         value=value,
@@ -167,8 +188,6 @@ def register_and_promote(
         previous_value=previous_value,
         promoted=promoted,
     )
-    _tag(client, run_id, result)
-    return result
 
 
 def _refusal(metrics: dict[str, float], config: RegistryConfig) -> str | None:

@@ -33,14 +33,23 @@ rename); lineage then records the md5 of the bytes with the state
 
 Loading without ``rev`` costs what the wrapped dataset costs (a missing
 workspace file is pulled from the remote first). Saving writes a temporary file
-beside the target, puts it in the DVC cache, writes the new ``.dvc`` file, and
-only then renames both into place: a process killed during a save leaves the
-previous file and its ``.dvc`` file as they were.
+in ``.dvc/tmp/kedro-mlops/`` (which git ignores and DVC never tracks), puts it
+in the DVC cache, writes the new ``.dvc`` record there too, and only then
+renames both into place, the data first. One save of a dataset runs at a time
+(a lock file in the same folder). A process killed during a save leaves the
+previous file and record, or the new ones; killed between the two renames, it
+leaves the new record waiting, and the next load or save of the dataset moves
+it into place. That next load or save also deletes the temporary files of
+killed saves. Where ``.dvc/tmp`` is on another file system than the data, the
+temporary files are hidden files beside the data
+(``.<name>.<token>.tmp<suffix>``).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -49,6 +58,7 @@ from typing import Any
 
 from kedro.io.core import AbstractDataset, DatasetError
 
+from kedro_mlops.locks import file_lock
 from kedro_mlops.versioning.records import (
     DVC_DIR,
     SWITCH,
@@ -129,6 +139,7 @@ class DVCDataset(AbstractDataset[Any, Any]):
             return self._load_untracked()
         if self._rev is not None:
             return self._load_at_revision()
+        self._settle_before_load()
         if not self._path.exists() and self.dvc_file.exists():
             self._pull()
         return self._workspace.load()
@@ -148,17 +159,19 @@ class DVCDataset(AbstractDataset[Any, Any]):
         if root is not None:
             self._refuse_git_tracked(root, target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(
-            f".{target.name}.{uuid.uuid4().hex[:12]}.tmp{target.suffix}"
-        )
-        try:
-            self._wrapped(temporary).save(data)
-            if root is None:
-                os.replace(temporary, target)
-            else:
-                self._commit(root, target, temporary)
-        finally:
-            temporary.unlink(missing_ok=True)
+        scratch = self._scratch(root, target, create=True)
+        with file_lock(scratch.lock, waiting=f"another save of {self._path}"):
+            self._settle(scratch, target)
+            token = uuid.uuid4().hex[:12]
+            temporary = scratch.data(token, target.suffix)
+            try:
+                self._wrapped(temporary).save(data)
+                if root is None:
+                    os.replace(temporary, target)
+                else:
+                    self._commit(root, target, temporary, scratch.record(token))
+            finally:
+                temporary.unlink(missing_ok=True)
         if self._push and root is not None:
             self._push_to_remote(root)
 
@@ -254,8 +267,14 @@ class DVCDataset(AbstractDataset[Any, Any]):
                 "commit, then save again: DVC will track it."
             )
 
-    def _commit(self, root: Path, target: Path, temporary: Path) -> None:
-        """Cache the new file and its ``.dvc`` record, then rename both into place."""
+    def _commit(self, root: Path, target: Path, temporary: Path, pending: Path) -> None:
+        """Cache the new file, write its ``.dvc`` record to ``pending``, then
+        rename both into place, the data first.
+
+        A process killed between the two renames leaves the new file with the
+        old record, and the new record in ``pending``: the next load or save of
+        the dataset finishes the job (:meth:`_settle`).
+        """
         from dvc.repo import Repo
 
         with Repo(str(root), _wait_for_lock=True) as repo:
@@ -266,13 +285,104 @@ class DVCDataset(AbstractDataset[Any, Any]):
             record = target.with_name(target.name + ".dvc")
             with repo.lock:
                 cache.add(str(temporary), cache.fs, md5)
-                pending = write_record(record, target.name, md5, size)
+                write_record(record, target.name, md5, size, pending)
                 try:
                     repo.scm.ignore(str(target))
                     os.replace(temporary, target)
                     os.replace(pending, record)
                 finally:
                     pending.unlink(missing_ok=True)
+
+    # ---- what a killed save leaves ----------------------------------------------
+
+    def _scratch(self, root: Path | None, target: Path, create: bool) -> _Scratch:
+        """Where saves of this dataset write their temporary files and lock.
+
+        In a DVC repository: ``.dvc/tmp/kedro-mlops/``, which git ignores and DVC
+        never tracks, when it is on the data's file system (a rename cannot
+        cross file systems); else hidden files beside the data. Without DVC:
+        beside the data, with the lock in the system's temporary folder.
+        """
+        if root is None:
+            digest = _short_md5(target.as_posix())
+            user = os.getuid() if hasattr(os, "getuid") else "user"
+            folder = Path(tempfile.gettempdir()) / f"kedro-mlops-{user}"
+            return _Scratch(
+                target.parent,
+                f".{target.name}",
+                folder / f"{target.name}-{digest}.lock",
+            )
+        private = root / DVC_DIR / "tmp" / SCRATCH_DIR
+        if create:
+            private.mkdir(parents=True, exist_ok=True)
+        key = f"{target.name}-{_short_md5(target.relative_to(root).as_posix())}"
+        lock = private / f"{key}.lock"
+        try:
+            same_device = private.stat().st_dev == target.parent.stat().st_dev
+        except OSError:  # nothing saved yet: no folder to compare
+            same_device = True
+        if same_device:
+            return _Scratch(private, key, lock)
+        return _Scratch(target.parent, f".{target.name}", lock)
+
+    def _leftovers(self, scratch: _Scratch, target: Path) -> list[Path]:
+        """Temporary files of this dataset's earlier saves (and of older versions
+        of kedro-mlops, which wrote them beside the data)."""
+        found = _matching(scratch.folder, scratch.pattern(target.suffix))
+        if scratch.folder != target.parent:
+            found += _matching(
+                target.parent, _Scratch.beside(target).pattern(target.suffix)
+            )
+        found += _matching(target.parent, _legacy_record_pattern(target))
+        return sorted(set(found))
+
+    def _settle(self, scratch: _Scratch, target: Path) -> None:
+        """Finish or remove what killed saves left (the caller holds the lock).
+
+        A new ``.dvc`` record left waiting is moved into place when the data
+        file is the one it records (the save was killed between its two
+        renames); every other leftover is deleted.
+        """
+        record = target.with_name(target.name + ".dvc")
+        legacy = _legacy_record_pattern(target)
+        for path in self._leftovers(scratch, target):
+            waiting = path.name.endswith(".record.tmp") or legacy.fullmatch(path.name)
+            if waiting and self._completes(path, target):
+                os.replace(path, record)
+            elif path.is_dir():  # a wrapped dataset that writes a folder
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _completes(pending: Path, target: Path) -> bool:
+        """Whether ``pending`` records ``target`` as it is, and the record does not."""
+        try:
+            waiting = parse_record(pending.read_text())
+        except OSError:
+            return False
+        try:
+            current = parse_record(target.with_name(target.name + ".dvc").read_text())
+        except OSError:  # no record yet: the first save was killed
+            current = None
+        if waiting is None or waiting == current or not target.is_file():
+            return False
+        return waiting[0] == file_md5(target)
+
+    def _settle_before_load(self) -> None:
+        """Settle what a killed save left before reading, if it left anything."""
+        root = None
+        if dvc_enabled():
+            try:
+                root = self.repository_root()
+            except DatasetError:
+                return  # not in a DVC repository: nothing was saved through DVC
+        target = self._path.resolve()
+        scratch = self._scratch(root, target, create=False)
+        if not self._leftovers(scratch, target):
+            return
+        with file_lock(scratch.lock, waiting=f"a save of {self._path}"):
+            self._settle(scratch, target)
 
     def _refuse_stage_output(self, repo: Any, target: Path) -> None:
         from dvc.exceptions import OutputNotFoundError
@@ -379,3 +489,52 @@ class DVCDataset(AbstractDataset[Any, Any]):
                     dvc_info.get("md5"), f"at revision '{self._rev}'"
                 ) from exc
             return self._wrapped(local).load()
+
+
+#: the folder of ``.dvc/tmp`` where saves write their temporary files
+SCRATCH_DIR = "kedro-mlops"
+
+
+class _Scratch:
+    """The temporary files of one dataset's saves: ``<key>.<token>.tmp<suffix>``
+    (the data) and ``<key>.<token>.record.tmp`` (its new ``.dvc`` record) in
+    ``folder``, and the lock that one save at a time holds."""
+
+    def __init__(self, folder: Path, key: str, lock: Path) -> None:
+        self.folder, self.key, self.lock = folder, key, lock
+
+    @classmethod
+    def beside(cls, target: Path) -> _Scratch:
+        """Hidden files beside the data (the lock is not used from here)."""
+        return cls(target.parent, f".{target.name}", target.parent / ".lock")
+
+    def data(self, token: str, suffix: str) -> Path:
+        return self.folder / f"{self.key}.{token}.tmp{suffix}"
+
+    def record(self, token: str) -> Path:
+        return self.folder / f"{self.key}.{token}.record.tmp"
+
+    def pattern(self, suffix: str) -> re.Pattern[str]:
+        token = r"\.[0-9a-f]{12}\."
+        return re.compile(
+            f"{re.escape(self.key)}{token}(?:tmp{re.escape(suffix)}|record\\.tmp)"
+        )
+
+
+def _legacy_record_pattern(target: Path) -> re.Pattern[str]:
+    """``.<name>.dvc.<token>.tmp``: a record left by kedro-mlops 0.1."""
+    return re.compile(re.escape(f".{target.name}.dvc.") + r"[0-9a-f]{12}\.tmp")
+
+
+def _matching(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(e.path) for e in entries if pattern.fullmatch(e.name)]
+    except FileNotFoundError:
+        return []
+
+
+def _short_md5(text: str) -> str:
+    import hashlib
+
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:10]

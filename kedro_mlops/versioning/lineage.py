@@ -286,7 +286,35 @@ def log_lineage(client: Any, run_id: str, lineage: Lineage) -> None:
         if version.role == "input"
     ]
     if inputs:
-        client.log_inputs(run_id, datasets=inputs)
+        _log_inputs(client, run_id, inputs)
+
+
+#: how often logging a run's data inputs is tried when another run logs the same
+INPUT_ATTEMPTS = 5
+
+
+def _log_inputs(client: Any, run_id: str, inputs: list[Any]) -> None:
+    """``log_inputs``, tried again when another run logged the same data meanwhile.
+
+    MLflow looks up each dataset (name and digest) of the experiment, then adds
+    the missing ones: two runs logging the same new data at once both add it,
+    and the second breaks the store's unique constraint. Tried again, it finds
+    the first one's.
+    """
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(1, INPUT_ATTEMPTS + 1):
+        try:
+            client.log_inputs(run_id, datasets=inputs)
+            return
+        except MlflowException as exc:
+            message = str(exc).lower()
+            collided = "unique constraint" in message or "duplicate" in message
+            if not collided or attempt == INPUT_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def record_run(

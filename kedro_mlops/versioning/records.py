@@ -65,8 +65,11 @@ def parse_record(text: str) -> tuple[str, int] | None:
         return None
 
 
-def write_record(record: Path, name: str, md5: str, size: int) -> Path:
-    """Write the new ``.dvc`` content beside ``record``; return the temporary file.
+def write_record(
+    record: Path, name: str, md5: str, size: int, pending: Path | None = None
+) -> Path:
+    """Write the new ``.dvc`` content to ``pending`` (by default a hidden file
+    beside ``record``), flushed to disk; return it, for a rename into place.
 
     Keeps any other key of an existing record (``remote``, ``desc``, ...).
     """
@@ -82,7 +85,8 @@ def write_record(record: Path, name: str, md5: str, size: int) -> Path:
         if key not in {"md5", "size", "hash", "path"}
     }
     content["outs"] = [{"md5": md5, "size": size, "hash": "md5", "path": name, **out}]
-    pending = record.with_name(f".{record.name}.{uuid.uuid4().hex[:12]}.tmp")
+    if pending is None:
+        pending = record.with_name(f".{record.name}.{uuid.uuid4().hex[:12]}.tmp")
     with open(pending, "w", encoding="utf-8") as handle:
         yaml.safe_dump(content, handle, sort_keys=False)
         handle.flush()

@@ -5,6 +5,7 @@ MLflow store (the ``tracking_uri`` fixture)."""
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, TypedDict
@@ -25,10 +26,11 @@ from kedro_mlops.config import MlopsConfigError
 from kedro_mlops.drift.pipeline import CONFIG_DATASET
 from kedro_mlops.drift.pipeline import create_pipeline as drift_check
 from kedro_mlops.parameters import ParametersError
-from kedro_mlops.plugin.hooks import BundleHooks, MlopsHooks
+from kedro_mlops.plugin.hooks import BundleHooks, MlopsHooks, StoreHooks
 from kedro_mlops.serving import bundle_model
 from kedro_mlops.serving.estimators import SharedEstimator
 from kedro_mlops.tracking.registry import RegistryError
+from kedro_mlops.tracking.store import TrackingStoreError
 from kedro_mlops.versioning.lineage import TAG_PREFIX
 from tests.mlflow_models import log_constant_model
 
@@ -145,6 +147,119 @@ def test_a_wrong_mlops_yml_stops_the_session_before_kedro_mlflows_hook(tmp_path)
     # then the error comes first: no other hook has run, no settings are kept
     assert called == []
     assert hooks.config is None
+
+
+MLFLOW_YML = "server:\n  mlflow_tracking_uri: ${mlops.tracking_uri:}\n"
+
+
+def _held(lock: Path) -> bool:
+    """Whether some other open file holds the OS lock on ``lock``."""
+    import fcntl
+    import os
+
+    descriptor = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # closing it releases a lock it got
+    return False
+
+
+def _store_session(tmp_path: Path, probe: object) -> tuple[StoreHooks, object]:
+    """Kedro's hook manager with the plugin's hooks and ``probe`` registered
+    after them, as kedro-mlflow is (pluggy would call it first)."""
+    manager = _create_hook_manager()
+    store_hooks = StoreHooks()
+    for plugin in (store_hooks, MlopsHooks(), probe):
+        manager.register(plugin)
+    return store_hooks, manager
+
+
+def test_the_store_is_locked_while_kedro_mlflow_opens_it(
+    tmp_path, migrated_store, monkeypatch
+):
+    # given a project with its store, and kedro-mlflow's hook that opens it
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    shutil.copyfile(migrated_store, tmp_path / "mlflow.db")
+    lock = tmp_path / "mlflow.db.lock"
+    seen = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def after_context_created(self, context):
+            seen.append(_held(lock))
+
+    store_hooks, manager = _store_session(tmp_path, LikeKedroMlflow())
+    # when Kedro calls the hook
+    manager.hook.after_context_created(
+        context=_context(tmp_path, {"base/mlflow.yml": MLFLOW_YML})
+    )
+    # then kedro-mlflow's ran holding the store's lock, released afterwards
+    assert seen == [True]
+    assert not _held(lock)
+    assert store_hooks.store.path == tmp_path / "mlflow.db"
+    assert not store_hooks.store.created
+
+
+def test_an_unreadable_store_stops_the_session_before_kedro_mlflows_hook(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "mlflow.db").write_bytes(b"not a database" * 100)
+    called = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def after_context_created(self, context):
+            called.append("kedro-mlflow")
+
+    _, manager = _store_session(tmp_path, LikeKedroMlflow())
+    with pytest.raises(TrackingStoreError, match="is unreadable: it is not an SQLite"):
+        manager.hook.after_context_created(
+            context=_context(tmp_path, {"base/mlflow.yml": MLFLOW_YML})
+        )
+    assert called == []
+    assert (tmp_path / "mlflow.db").read_bytes() == b"not a database" * 100
+
+
+def test_a_run_on_a_store_made_just_now_stops_before_the_other_hooks(
+    tracking_uri, tmp_path
+):
+    import mlflow
+    from kedro_mlflow.io.models import MlflowModelRegistryDataset
+
+    from kedro_mlops.tracking.store import Store
+
+    # given batch inference on a store this session had to create, and a hook
+    # that, like kedro-mlflow's or the input check, runs first among the others
+    called = []
+
+    class First:
+        @hook_impl(tryfirst=True)
+        def before_pipeline_run(self, run_params, pipeline, catalog):
+            called.append("first")
+            mlflow.start_run()
+
+    store_hooks, manager = _store_session(tmp_path, First())
+    store_hooks.store = Store(tracking_uri, tmp_path / "mlflow.db", created=True)
+    catalog = DataCatalog(
+        datasets={
+            "champion_model": MlflowModelRegistryDataset(
+                model_name="churn", alias="champion"
+            )
+        }
+    )
+    pipeline = Pipeline([Node(lambda m: m, "champion_model", "scores")])
+    # when the pipeline is about to run
+    with pytest.raises(TrackingStoreError, match="There was no MLflow tracking store"):
+        manager.hook.before_pipeline_run(
+            run_params=_run_params(tmp_path), pipeline=pipeline, catalog=catalog
+        )
+    # then it stops before any other hook, and no MLflow run is started
+    assert called == []
+    assert mlflow.active_run() is None
 
 
 # ------------------------------------------------------------ after_catalog_created

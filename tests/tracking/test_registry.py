@@ -144,3 +144,55 @@ def test_a_model_trained_on_too_few_rows_is_not_registered(client):
     assert register_and_promote(client, enough, config).version == "1"
     off = RegistryConfig(model_name="churn", min_training_rows=0)
     assert register_and_promote(client, few, off).version == "2"
+
+
+def test_two_promotions_at_once_end_with_one_champion_the_better_one(
+    client, tracking_uri, monkeypatch
+):
+    import threading
+    import time
+
+    from mlflow import MlflowClient
+
+    from kedro_mlops.tracking import registry
+
+    # given two finished training runs, the worse one first
+    config = RegistryConfig(model_name="churn")
+    runs = {
+        "worse": _training_run({"test.roc_auc": 0.70}),
+        "better": _training_run({"test.roc_auc": 0.90}),
+    }
+    # and the worse one's promotion slow between reading the champion and
+    # moving it: a second promotion starting meanwhile would also read "no
+    # champion", and the slow one would then crown the worse model
+    read_champion = registry._champion
+
+    def slow_for_the_worse(client, name):
+        found = read_champion(client, name)
+        if threading.current_thread().name == "worse":
+            time.sleep(1.0)
+        return found
+
+    monkeypatch.setattr(registry, "_champion", slow_for_the_worse)
+    results = {}
+
+    def promote(name: str) -> None:
+        results[name] = register_and_promote(
+            MlflowClient(tracking_uri), runs[name], config
+        )
+
+    # when both are promoted at once
+    worse = threading.Thread(target=promote, args=("worse",), name="worse")
+    better = threading.Thread(target=promote, args=("better",), name="better")
+    worse.start()
+    time.sleep(0.3)
+    better.start()
+    worse.join()
+    better.join()
+    # then the better model is the one champion, compared with the worse one
+    assert results["better"].promoted
+    assert results["better"].previous_champion == results["worse"].version
+    assert _alias(client, CHAMPION) == results["better"].version
+    # and each run's model was registered once
+    versions = client.search_model_versions("name = 'churn'")
+    assert sorted(v.run_id for v in versions) == sorted(runs.values())

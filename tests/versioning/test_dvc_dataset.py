@@ -49,8 +49,10 @@ def test_round_trip_is_tracked_and_clean(repo, filepath, wrapped, data):
     # the data itself is ignored by git, its .dvc record is not
     ignored = sh("git", "check-ignore", filepath, cwd=repo).strip()
     assert ignored == filepath
-    # no temporary file is left behind
+    # no temporary file is left behind (the save's lock file stays, empty)
     assert not [p.name for p in (repo / "data").iterdir() if ".tmp" in p.name]
+    scratch = repo / ".dvc" / "tmp" / "kedro-mlops"
+    assert [p.suffix for p in scratch.iterdir()] == [".lock"]
 
 
 @pytest.mark.integration

@@ -196,3 +196,59 @@ def test_restore_commands_only_cover_committed_versions():
     ]
     assert [v.name for v in lineage.restorable()] == ["raw", "old", "out"]
     assert set(Lineage.from_tags(lineage.tags()).data) == set(lineage.data)
+
+
+class _CollidingClient:
+    """A real client whose first ``log_inputs`` fails as MLflow's does when another
+    run added the same dataset between its lookup and its insert."""
+
+    def __init__(self, client, error: str) -> None:
+        self.client, self.error, self.calls = client, error, 0
+
+    def log_batch(self, *args, **kwargs):
+        return self.client.log_batch(*args, **kwargs)
+
+    def log_inputs(self, *args, **kwargs):
+        from mlflow.exceptions import MlflowException
+
+        self.calls += 1
+        if self.calls == 1:
+            raise MlflowException(self.error, error_code="INTERNAL_ERROR")
+        return self.client.log_inputs(*args, **kwargs)
+
+
+RAW_READ = Lineage(
+    commit="4f2a9c1",
+    dirty=False,
+    env="local",
+    pipelines=["training"],
+    data=[DataVersion("raw", "data/raw.csv", "0cc175b9c0f1b6a831c399e269772661", 12)],
+)
+
+
+def test_inputs_another_run_logged_at_the_same_moment_are_logged_again(tracking_uri):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    run_id = client.create_run(experiment_id="0").info.run_id
+    colliding = _CollidingClient(
+        client,
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, "
+        "datasets.name, datasets.digest",
+    )
+    log_lineage(colliding, run_id, RAW_READ)
+    assert colliding.calls == 2
+    (dataset_input,) = client.get_run(run_id).inputs.dataset_inputs
+    assert dataset_input.dataset.name == "raw"
+
+
+def test_other_errors_logging_inputs_are_not_retried(tracking_uri):
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri)
+    run_id = client.create_run(experiment_id="0").info.run_id
+    failing = _CollidingClient(client, "the store is read-only")
+    with pytest.raises(MlflowException, match="read-only"):
+        log_lineage(failing, run_id, RAW_READ)
+    assert failing.calls == 1
