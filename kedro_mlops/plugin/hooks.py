@@ -43,9 +43,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from kedro.framework.hooks import hook_impl
+
+from kedro_mlops.plugin.interrupts import RunInterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class MlopsHooks:
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
         """Log a drift check's outputs, or the rows of a validated training
         table, into the active MLflow run."""
+        self._interrupts.check()  # a signal swallowed inside the node
         self._completed.append(node)
         if "kedro_mlops.drift.pipeline" in sys.modules:  # else no drift node ran
             from kedro_mlops.drift.tracking import log_check_outputs
@@ -147,7 +150,10 @@ class MlopsHooks:
         if run_id is None:
             return
         try:
+            self._interrupts.check()
             self._finish(run_id, run_params, pipeline, catalog)
+        except RunInterrupted as stopped:  # after the runner: no on_pipeline_error
+            _stop(stopped, run_id)
         finally:
             self._interrupts.restore()
 
@@ -189,13 +195,7 @@ class MlopsHooks:
             record_failure(run_id, error)
         stopped = interruption(error)
         if stopped is not None:
-            logger.error(
-                "%s. MLflow run %s is marked KILLED; what earlier nodes saved is "
-                "kept. Run the same command again to start over.",
-                stopped,
-                run_id,
-            )
-            raise SystemExit(stopped.exit_code)
+            _stop(stopped, run_id)
 
 
 class BundleHooks:
@@ -253,6 +253,16 @@ class StoreHooks:
 
         require_existing_store(pipeline, catalog, self.store)
         yield
+
+
+def _stop(stopped: RunInterrupted, run_id: str | None) -> NoReturn:
+    logger.error(
+        "%s. MLflow run %s is marked KILLED; what earlier nodes saved is "
+        "kept. Run the same command again to start over.",
+        stopped,
+        run_id,
+    )
+    raise SystemExit(stopped.exit_code)
 
 
 def _record_partial_lineage(

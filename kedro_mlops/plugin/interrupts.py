@@ -10,7 +10,9 @@ While a pipeline runs, :class:`Interrupts` turns either signal into
 :class:`RunInterrupted`, an ordinary exception: Kedro stops the runner, calls
 ``on_pipeline_error`` (kedro-mlflow closes the run), and the plugin's hook then
 exits with status 128 + the signal number. An exit handler marks the run
-``KILLED`` whatever path the exception took. A second signal is not
+``KILLED`` whatever path the exception took. Code that catches every
+exception may swallow the first raise: the plugin's hooks raise it again after
+the node that was running (:meth:`Interrupts.check`). A second signal is not
 intercepted: it stops the process as Python would.
 
 Only Python's default handlers are replaced, and only in the main thread.
@@ -81,6 +83,8 @@ class Interrupts:
     def __init__(self) -> None:
         self._previous: dict[int, Any] = {}
         self.run_id: str | None = None
+        #: The signal received during this run, if any.
+        self.received: int | None = None
 
     def install(self, run_id: str | None) -> bool:
         """Intercept the signals still at Python's defaults; False if none."""
@@ -88,6 +92,7 @@ class Interrupts:
             return False
         self.restore()
         self.run_id = run_id
+        self.received = None
         for signum in SIGNALS:
             current = signal.getsignal(signum)
             if any(current is default for default in _DEFAULTS):
@@ -101,8 +106,16 @@ class Interrupts:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
+    def check(self) -> None:
+        """Raise :class:`RunInterrupted` again if a signal was received: code
+        that catches every ``Exception`` (a library's safety net) may have
+        swallowed it, and the run went on."""
+        if self.received is not None:
+            raise RunInterrupted(self.received)
+
     def _handle(self, signum: int, frame: Any) -> None:
         self.restore()  # a second signal stops the process as usual
+        self.received = signum
         if self.run_id is not None:
             atexit.register(mark_killed, self.run_id)
         raise RunInterrupted(signum)

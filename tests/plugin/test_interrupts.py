@@ -108,3 +108,19 @@ def test_an_interruption_wrapped_by_kedro_is_found():
     except DatasetError as wrapped:
         assert interruption(wrapped) is stop
     assert interruption(ValueError("a bug")) is None
+
+
+def test_a_swallowed_interruption_is_raised_again_by_check():
+    interrupts = Interrupts()
+    interrupts.install("run-1")
+    interrupts.check()  # nothing received: nothing raised
+    try:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except Exception:  # a library's safety net
+            pass
+        with pytest.raises(RunInterrupted, match="SIGTERM"):
+            interrupts.check()
+    finally:
+        atexit.unregister(mark_killed)
+        interrupts.restore()
