@@ -82,9 +82,11 @@ class MlopsHooks:
         patches.install("tracking")
         self.config = project_config(context)
         from kedro_mlops.tracking.server import bound_retries, check_reachable
+        from kedro_mlops.tracking.store import configured_tracking_uri
+        from kedro_mlops.tracking.uri import tracking_uri_from_environment
 
         bound_retries()
-        uri = _configured_tracking_uri(context.config_loader)
+        uri = configured_tracking_uri(context) or tracking_uri_from_environment()
         if uri is not None:
             check_reachable(uri)
 
@@ -279,21 +281,6 @@ def _record_partial_lineage(
         record_run(MlflowClient(), run_id, run_params, Pipeline(completed), catalog)
     except Exception as error:  # the failure may be the store or the data itself
         logger.warning("The lineage of failed run %s is incomplete: %s", run_id, error)
-
-
-def _configured_tracking_uri(loader: Any) -> str | None:
-    """``server.mlflow_tracking_uri`` of ``mlflow.yml`` (what kedro-mlflow will
-    use), or ``MLFLOW_TRACKING_URI`` when the file cannot be read here."""
-    from kedro_mlops.tracking.uri import tracking_uri_from_environment
-
-    try:
-        if "mlflow" not in loader.config_patterns:
-            loader.config_patterns.update({"mlflow": ["mlflow*", "mlflow*/**"]})
-        server = loader["mlflow"].get("server") or {}
-        uri = server.get("mlflow_tracking_uri")
-    except Exception:  # no mlflow.yml, or a resolver that kedro-mlflow adds later
-        uri = None
-    return str(uri) if uri else tracking_uri_from_environment()
 
 
 hooks = MlopsHooks()
