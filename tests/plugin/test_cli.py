@@ -380,12 +380,14 @@ def test_drift_of_a_dataset_with_no_data_yet_says_which_pipeline_writes_it(track
     )
 
 
+def _add_to_catalog(project: Path, name: str, kind: str, filepath: str) -> None:
+    with (project / "conf/base/catalog.yml").open("a") as catalog:
+        catalog.write(f"{name}:\n  type: {kind}\n  filepath: {filepath}\n")
+
+
 def test_drift_of_a_dataset_that_is_not_a_table_says_so(tracked):
     (tracked / "data/settings.json").write_text('{"a": 1}')
-    with (tracked / "conf/base/catalog.yml").open("a") as catalog:
-        catalog.write(
-            "settings:\n  type: json.JSONDataset\n  filepath: data/settings.json\n"
-        )
+    _add_to_catalog(tracked, "settings", "json.JSONDataset", "data/settings.json")
     result = mlops("drift", "--reference", "reference", "--current", "settings")
     assert result.exit_code == 1
     assert "Error: 'settings' is a dict, not a table" in result.output
@@ -394,10 +396,7 @@ def test_drift_of_a_dataset_that_is_not_a_table_says_so(tracked):
 
 def test_drift_of_a_file_that_cannot_be_read_names_it(tracked):
     (tracked / "data/batch.parquet").write_text("id,amount\n1,2\n")
-    with (tracked / "conf/base/catalog.yml").open("a") as catalog:
-        catalog.write(
-            "batch:\n  type: pandas.ParquetDataset\n  filepath: data/batch.parquet\n"
-        )
+    _add_to_catalog(tracked, "batch", "pandas.ParquetDataset", "data/batch.parquet")
     result = mlops("drift", "--reference", "reference", "--current", "batch")
     assert result.exit_code == 1
     last = result.output.splitlines()[-1]

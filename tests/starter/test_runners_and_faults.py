@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.envs import Env, new_project
+from tests.starter.runs import PLOTS, plots_and_models
 
 pytestmark = pytest.mark.integration
 
@@ -116,13 +117,7 @@ def test_training_under_each_runner_logs_the_same_complete_run(
         )
     else:
         assert run.data.params == base.data.params
-    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert plots == {"plots/confusion_matrix.png", "plots/roc_curve.png"}
-    models = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run.info.run_id}'",
-    )
-    assert len(models) == 1
+    assert plots_and_models(client, run) == (PLOTS, 1)
     lineage = sorted(k for k in run.data.tags if k.startswith("mlops.lineage."))
     assert lineage == sorted(
         k for k in base.data.tags if k.startswith("mlops.lineage.")

@@ -26,6 +26,7 @@ import pytest
 
 from harness.envs import REPO, new_project, read_json
 from tests.drift.browser import Browser, require_chromium
+from tests.starter.runs import PLOTS, plots_and_models
 
 pytestmark = pytest.mark.integration
 
@@ -98,13 +99,7 @@ def test_training_run_has_params_metrics_plots_and_model(client):
     assert 0.75 < metrics["test.roc_auc"] <= 1.0
     assert 0.3 < metrics["test.f1"] <= 1.0
     assert run.data.params["train.model.max_iter"] == "200"
-    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert plots == {"plots/confusion_matrix.png", "plots/roc_curve.png"}
-    models = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run.info.run_id}'",
-    )
-    assert len(models) == 1
+    assert plots_and_models(client, run) == (PLOTS, 1)
 
 
 def test_inference_flags_exactly_the_drifted_columns(trained, client):
