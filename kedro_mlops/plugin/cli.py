@@ -303,11 +303,24 @@ def lineage(run_id: str, checkout: bool, env: str | None) -> None:
     except RestoreError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"\nRestored {len(restored)} data version(s) into {project_path}.")
-    click.echo(
-        "To return to your branch's data: git checkout HEAD -- "
-        + " ".join(v.dvc_file for v in restored)
-        + " && dvc checkout"
-    )
+    from kedro_mlops.versioning.lineage import git_toplevel
+    from kedro_mlops.versioning.restore import tracked_by_git
+
+    records = [v.dvc_file for v in restored]
+    in_git = tracked_by_git(git_toplevel(project_path), records)
+    committed = [r for r in records if r in in_git]
+    if committed:
+        click.echo(
+            "To return to your branch's data: git checkout HEAD -- "
+            + " ".join(committed)
+            + " && dvc checkout "
+            + " ".join(committed)
+        )
+    for record in (r for r in records if r not in in_git):
+        click.echo(
+            f"{record} is not committed to git: your branch has no version of it to "
+            "return to (the restored one stays until the next run writes it)."
+        )
 
 
 def _context(env: str | None):

@@ -465,8 +465,29 @@ def test_lineage_of_a_run_without_tags_or_unknown(tracked):
     assert "No MLflow run '0123456789abcdef'" in unknown.output
 
 
-def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch):
+@pytest.mark.parametrize("committed", [True, False])
+def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch, committed):
     from kedro_mlops.versioning import restore
+    from tests.git_dvc import sh
+
+    # given a git project whose branch has, or has not, committed the record
+    sh("git", "init", "-q", "-b", "main", cwd=tracked)
+    record = tracked / "data/01_raw/customers.csv.dvc"
+    record.parent.mkdir(parents=True)
+    record.write_text("outs: []\n")
+    if committed:
+        sh("git", "add", str(record), cwd=tracked)
+        sh(
+            "git",
+            "-c",
+            "user.email=t@e",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "r",
+            cwd=tracked,
+        )
 
     # given restore itself replaced (tests/versioning runs it on real git + DVC)
     calls = []
@@ -483,7 +504,13 @@ def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch):
     assert result.exit_code == 0, result.output
     assert calls == [(LINEAGE, tracked)]
     assert f"Restored 1 data version(s) into {tracked}." in result.output
-    assert "git checkout HEAD -- data/01_raw/customers.csv.dvc" in result.output
+    way_back = (
+        "git checkout HEAD -- data/01_raw/customers.csv.dvc "
+        "&& dvc checkout data/01_raw/customers.csv.dvc"
+    )
+    not_in_git = "data/01_raw/customers.csv.dvc is not committed to git"
+    assert (way_back in result.output) is committed
+    assert (not_in_git in result.output) is not committed
 
 
 def test_lineage_checkout_that_would_lose_work_is_a_clean_error(tracked, monkeypatch):

@@ -175,6 +175,34 @@ def test_restore_brings_the_bytes_back_and_refuses_to_lose_work(project):
     assert dvc_status(repo) == "Data and pipelines are up to date."
 
 
+@pytest.mark.integration  # a real git + DVC repository
+def test_restore_of_missing_files_needs_no_dvc_add_and_says_when_data_is_nowhere(
+    project,
+):
+    import shutil
+
+    repo, catalog, _ = project
+    _run(catalog)
+    commit(repo, "outputs")
+    first = _collect(project)
+    original = (repo / "data/raw.csv").read_bytes()
+    # a fresh clone without `dvc pull`: the data files are simply not there
+    (repo / "data/raw.csv").unlink()
+    (repo / "data/doubled.csv").unlink()
+    restore(first, repo)
+    assert (repo / "data/raw.csv").read_bytes() == original
+    # the cache gone too, and no remote: a clear error, and the records unchanged
+    (repo / "data/raw.csv").unlink()
+    shutil.rmtree(repo / ".dvc" / "cache")
+    catalog.save("raw", pd.DataFrame({"value": [5]}))
+    commit(repo, "another raw version")
+    records = {p: p.read_bytes() for p in repo.glob("data/*.dvc")}
+    shutil.rmtree(repo / ".dvc" / "cache")
+    with pytest.raises(RestoreError, match="neither in the DVC cache nor in a DVC"):
+        restore(first, repo)
+    assert {p: p.read_bytes() for p in repo.glob("data/*.dvc")} == records
+
+
 def test_restore_commands_only_cover_committed_versions():
     lineage = Lineage(
         commit="abc",
