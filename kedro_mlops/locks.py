@@ -98,3 +98,50 @@ else:
 
     def _unlock(descriptor: int) -> None:
         fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+def run_lock_path(project_path: Path) -> Path:
+    """The lock of ``kedro run`` for the project at ``project_path``, in the
+    system's temporary folder (nothing is added to the project)."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha1(str(Path(project_path).resolve()).encode()).hexdigest()[:16]
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"kedro-mlops-{user}" / f"run-{key}.lock"
+
+
+class RunLock:
+    """One ``kedro run`` of a project at a time on this machine.
+
+    Two runs of one project read and write the same files (Kedro's datasets
+    write in place), so a second run started while one runs would read a file
+    half-written by the first. The second waits, saying so, and starts when the
+    first ends, however it ends.
+    """
+
+    def __init__(self) -> None:
+        from contextlib import ExitStack
+
+        self._held: ExitStack | None = None
+        self._stack_type = ExitStack
+
+    def acquire(self, project_path: Path) -> None:
+        self.release()
+        stack = self._stack_type()
+        stack.enter_context(
+            file_lock(
+                run_lock_path(project_path),
+                waiting="this project's run lock (one `kedro run` at a time)",
+            )
+        )
+        self._held = stack
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
+
+
+#: The run lock of this process (the plugin's hooks take and release it).
+RUN_LOCK = RunLock()

@@ -56,3 +56,29 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     with file_lock(lock, waiting="the store"):
         assert time.monotonic() - started < 1
     assert lock.read_bytes() == b""  # the file stays, empty
+
+
+def test_a_second_run_of_a_project_waits_for_the_first(tmp_path):
+    import threading
+    import time
+
+    from kedro_mlops.locks import RunLock
+
+    first, second = RunLock(), RunLock()
+    first.acquire(tmp_path)
+    started = []
+    waiter = threading.Thread(
+        target=lambda: (second.acquire(tmp_path), started.append(time.monotonic()))
+    )
+    waiter.start()
+    time.sleep(0.5)
+    assert started == []  # still waiting
+    released = time.monotonic()
+    first.release()
+    waiter.join(timeout=10)
+    assert started and started[0] >= released
+    second.release()
+    # another project is not held up
+    other = RunLock()
+    other.acquire(tmp_path / "other")
+    other.release()

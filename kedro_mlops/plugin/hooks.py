@@ -250,11 +250,38 @@ class StoreHooks:
             yield
 
     @hook_impl(hookwrapper=True)
-    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> Any:
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> Any:
+        """One run of the project at a time (:class:`~kedro_mlops.locks.RunLock`),
+        released by ``after_pipeline_run``/``on_pipeline_error``, or here when a
+        hook refuses to start the run."""
+        from pathlib import Path
+
+        from kedro_mlops.locks import RUN_LOCK
         from kedro_mlops.tracking.store import require_existing_store
 
-        require_existing_store(pipeline, catalog, self.store)
-        yield
+        RUN_LOCK.acquire(Path(run_params.get("project_path") or Path.cwd()))
+        try:
+            require_existing_store(pipeline, catalog, self.store)
+        except BaseException:
+            RUN_LOCK.release()
+            raise
+        outcome = yield
+        if outcome.excinfo is not None:
+            RUN_LOCK.release()
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        from kedro_mlops.locks import RUN_LOCK
+
+        RUN_LOCK.release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        from kedro_mlops.locks import RUN_LOCK
+
+        RUN_LOCK.release()
 
 
 def _stop(stopped: RunInterrupted, run_id: str | None) -> NoReturn:
