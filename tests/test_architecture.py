@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "docker",
         "drift",
+        "locks",
         "parameters",
         "patches",
         "scaffold",
