@@ -47,7 +47,7 @@ from typing import Any, NoReturn
 
 from kedro.framework.hooks import hook_impl
 
-from kedro_mlops.plugin.interrupts import RunInterrupted
+from kedro_mlops.plugin.interrupts import Interrupts, RunInterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,6 @@ class MlopsHooks:
     """Project-wide hooks: tracking store, lineage, drift logging, the registry flow."""
 
     def __init__(self) -> None:
-        from kedro_mlops.plugin.interrupts import Interrupts
-
         self.config: Any = None
         self._run_id: str | None = None
         self._completed: list[Any] = []

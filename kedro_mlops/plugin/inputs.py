@@ -68,24 +68,23 @@ def _checkable(dataset: Any) -> bool:
     return type(dataset)._exists is not AbstractDataset._exists
 
 
-def _empty_file(dataset: Any) -> bool:
-    described = dataset._describe() if hasattr(dataset, "_describe") else {}
-    path = Path(str(described.get("filepath") or ""))
-    return (
-        bool(described.get("filepath")) and path.is_file() and path.stat().st_size == 0
-    )
-
-
-def _where(dataset: Any) -> str:
+def _filepath(dataset: Any) -> str | None:
     described = dataset._describe() if hasattr(dataset, "_describe") else {}
     path = described.get("filepath") or described.get("path")
-    if not path:
+    return str(path) if path else None
+
+
+def _empty_file(path: str | None) -> bool:
+    return path is not None and Path(path).is_file() and Path(path).stat().st_size == 0
+
+
+def _where(path: str | None) -> str:
+    if path is None:
         return ""
     try:
-        path = Path(str(path)).relative_to(Path.cwd())
+        return f" ({Path(path).relative_to(Path.cwd())})"
     except ValueError:
-        pass
-    return f" ({path})"
+        return f" ({path})"
 
 
 def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
@@ -100,10 +99,11 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
             if reason is not None:
                 missing.append((name, reason))
         elif _checkable(dataset):
+            path = _filepath(dataset)
             if not catalog.exists(name):
-                missing.append((name, f"nothing saved yet{_where(dataset)}"))
-            elif _empty_file(dataset):
-                missing.append((name, f"the file is empty, 0 bytes{_where(dataset)}"))
+                missing.append((name, f"nothing saved yet{_where(path)}"))
+            elif _empty_file(path):
+                missing.append((name, f"the file is empty, 0 bytes{_where(path)}"))
     return missing
 
 
