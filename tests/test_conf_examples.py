@@ -9,12 +9,10 @@ import pytest
 import yaml
 
 from kedro_mlops.config import MlopsConfigError, parse_config
+from kedro_mlops.tracking.access import PLACEHOLDER
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "conf-examples"
-
-#: Every value of an example credentials.yml must contain this marker.
-PLACEHOLDER = "change-me"
 
 
 def _examples(name: str) -> list[Path]:

@@ -58,8 +58,10 @@ class MlopsHooks:
     def __init__(self) -> None:
         self.config: Any = None
         self._run_id: str | None = None
+        self.run_id: str | None = None  # the last run opened, kept after it ends
         self._completed: list[Any] = []
         self._interrupts = Interrupts()
+        self.login: Any = None  # the tracking server's answer to the credentials
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
@@ -85,8 +87,10 @@ class MlopsHooks:
 
         bound_retries()
         uri = configured_tracking_uri(context) or tracking_uri_from_environment()
+        self.login = None
         if uri is not None:
             check_reachable(uri)
+            self.login = _check_login(context, uri)
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
@@ -134,7 +138,7 @@ class MlopsHooks:
             process_tag,
         )
 
-        run_id = self._run_id = active.info.run_id
+        run_id = self._run_id = self.run_id = active.info.run_id
         client = mlflow.MlflowClient()  # type: ignore[union-attr]
         client.set_tag(run_id, PROCESS_TAG, process_tag())
         close_stale_runs(client, active.info.experiment_id, run_id)
@@ -184,11 +188,15 @@ class MlopsHooks:
         """After kedro-mlflow has closed the run FAILED: the lineage of the nodes
         that finished goes into it; an interrupted run exits with one line."""
         from kedro_mlops.plugin.interrupts import interruption
+        from kedro_mlops.tracking.server import lost_server
 
         self._interrupts.restore()
         run_id, self._run_id = self._run_id, None
         completed, self._completed = self._completed, []
-        if run_id is not None:
+        mlflow = sys.modules.get("mlflow")
+        uri = mlflow.get_tracking_uri() if mlflow is not None else ""
+        lost = lost_server(error, uri, run_id)
+        if run_id is not None and lost is None:  # else nothing can be written
             from kedro_mlops.tracking.failure import record_failure
 
             _record_partial_lineage(run_id, run_params, completed, catalog)
@@ -196,6 +204,8 @@ class MlopsHooks:
         stopped = interruption(error)
         if stopped is not None:
             _stop(stopped, run_id)
+        if lost is not None:
+            raise lost from error
 
 
 class BundleHooks:
@@ -219,6 +229,7 @@ class BundleHooks:
 
         check_run_parameters(pipeline, catalog, self._config_loader)
         check_inputs(pipeline, catalog, pipelines)
+        _check_permissions(pipeline)
 
     @hook_impl(tryfirst=True)
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
@@ -275,11 +286,66 @@ class StoreHooks:
 
         RUN_LOCK.release()
 
-    @hook_impl(trylast=True)
-    def on_pipeline_error(self) -> None:
+    @hook_impl(wrapper=True)
+    def on_pipeline_error(self, error: Exception) -> Any:
+        """Around every ``on_pipeline_error`` hook: the run lock is released; a
+        tracking server lost mid-run, which makes kedro-mlflow's own hook fail
+        as it closes the run, ends the command with one line."""
         from kedro_mlops.locks import RUN_LOCK
 
-        RUN_LOCK.release()
+        try:
+            return (yield)
+        except Exception as failure:
+            mlflow = sys.modules.get("mlflow")
+            if mlflow is not None:
+                from kedro_mlops.tracking.server import lost_server
+
+                lost = lost_server(failure, mlflow.get_tracking_uri(), hooks.run_id)
+                if lost is not None:
+                    raise lost from error
+            raise
+        finally:
+            RUN_LOCK.release()
+
+
+def _check_login(context: Any, uri: str) -> Any:
+    """For a tracking server: refuse placeholder credentials, ask it who the
+    credentials are (:mod:`~kedro_mlops.tracking.access`)."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    from kedro_mlops.tracking.access import (
+        check_login,
+        check_placeholders,
+        conf_credentials,
+        effective_credentials,
+    )
+
+    credentials, source = conf_credentials(context)
+    check_placeholders(credentials, source)
+    return check_login(uri, effective_credentials(credentials), source)
+
+
+def _check_permissions(pipeline: Any) -> None:
+    """Before kedro-mlflow opens the run: may the user write it, and register
+    the model it logs?"""
+    if hooks.login is None:
+        return
+    import os
+
+    from kedro_mlops.tracking.access import check_permissions
+
+    model_name = None
+    config = hooks.config
+    if config is not None and config.registry.enabled and _logs_model(pipeline):
+        model_name = config.registry.model_name
+    check_permissions(hooks.login, os.environ.get("MLFLOW_EXPERIMENT_ID"), model_name)
+
+
+def _logs_model(pipeline: Any) -> bool:
+    """Whether kedro-mlflow will log (and kedro-mlops register) a bundled model."""
+    module = sys.modules.get("kedro_mlflow.pipeline.pipeline_ml")
+    pipeline_ml = getattr(module, "PipelineML", None)
+    return pipeline_ml is not None and isinstance(pipeline, pipeline_ml)
 
 
 def _stop(stopped: RunInterrupted, run_id: str | None) -> NoReturn:

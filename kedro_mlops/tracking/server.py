@@ -73,3 +73,49 @@ def check_reachable(uri: str, timeout: float = TIMEOUT) -> None:
             "in conf/<env>/mlflow.yml) at one that runs; unset it to use the "
             "project's embedded store."
         ) from None
+
+
+class TrackingServerLost(ConnectionError):
+    """The tracking server stopped answering in the middle of a run."""
+
+
+#: What MLflow's HTTP client says when a request found nobody at the address.
+_UNREACHABLE = (
+    "Max retries exceeded",
+    "Failed to establish a new connection",
+    "Connection refused",
+    "Connection aborted",
+    "Read timed out",
+)
+
+
+def lost_server(
+    error: BaseException, uri: str, run_id: str | None
+) -> TrackingServerLost | None:
+    """A :class:`TrackingServerLost` to raise when ``error`` is a request to the
+    server at ``uri`` that found nobody, and the server still does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        text = str(found)
+        if uri.rstrip("/") in text and any(mark in text for mark in _UNREACHABLE):
+            break
+        found = found.__cause__ or found.__context__
+    else:
+        return None
+    try:
+        check_reachable(uri)
+    except TrackingServerUnreachable as unreachable:
+        reason = str(unreachable).split("(", 1)[-1].split(")", 1)[0]
+    else:
+        return None  # it answers again: the error is what it says
+    run = f"Run {run_id} stays RUNNING there" if run_id else "The run stays RUNNING"
+    return TrackingServerLost(
+        f"The MLflow tracking server {uri} stopped answering during the run "
+        f"({reason}). {run}; what the nodes saved is kept. Start the server and run "
+        "the same command again: the next run of this project on this machine "
+        "marks the interrupted one KILLED."
+    )

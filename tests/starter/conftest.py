@@ -21,3 +21,33 @@ def installed(wheel, tmp_path_factory) -> Env:
     return create_env(
         tmp_path_factory.mktemp("venv") / "env", with_tools(wheel), "pytest"
     )
+
+
+#: The tracking server's database password: no client may ever see it.
+DATABASE_PASSWORD = "db-secret-7b1e9"
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory):
+    """A team's tracking server: PostgreSQL 15 (a throwaway cluster) holding
+    MLflow's runs, registry and users, ``mlflow server --serve-artifacts
+    --app-name basic-auth`` on 127.0.0.1; both stopped at the end."""
+    from harness.servers import start_mlflow_server, start_postgres
+
+    work = tmp_path_factory.mktemp("team-server")
+    postgres = start_postgres(work / "postgres")
+    try:
+        backend = postgres.create_database("mlflow", "mlflow", DATABASE_PASSWORD)
+        users = postgres.create_database("mlflow_auth", "mlflow", DATABASE_PASSWORD)
+        server = start_mlflow_server(
+            work / "mlflow", backend, DATABASE_PASSWORD, auth_database=users
+        )
+    except BaseException:
+        postgres.stop()
+        raise
+    server.postgres = postgres  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()
+        postgres.stop()

@@ -381,9 +381,11 @@ def serving(
     project: Path,
     tmp: Path,
     extra_env: dict[str, str] | None = None,
+    *,
     workers: int = 1,
+    args: tuple[str, ...] = (),
 ):
-    """`kedro mlops serve` on 127.0.0.1; its own TMPDIR holds the health marker."""
+    """`kedro mlops serve ARGS` on 127.0.0.1; its own TMPDIR holds the health marker."""
     port = free_port()
     log = tmp / "server.log"
     environ = {**env.environ(), **(extra_env or {}), "TMPDIR": str(tmp)}
@@ -397,6 +399,7 @@ def serving(
                 str(port),
                 "--workers",
                 str(workers),
+                *args,
             ],  # fmt: skip
             cwd=project,
             env=environ,
