@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from _common import build_wheel, cpu_timed, create_env, median, new_project
+from _common import build_wheel, cpu_timed, create_env, median, new_project, with_tools
 
 from harness.servers import start_mlflow_server, start_postgres
 
@@ -73,7 +73,7 @@ def _requests(log: Path) -> int:
 def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        env = create_env(work / "env", str(build_wheel(work / "dist")))
+        env = create_env(work / "env", with_tools(build_wheel(work / "dist")))
         project = new_project(env, work / "projects")
         postgres = start_postgres(work / "postgres")
         servers = {}
