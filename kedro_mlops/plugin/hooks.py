@@ -280,11 +280,20 @@ class StoreHooks:
         if outcome.excinfo is not None:
             RUN_LOCK.release()
 
-    @hook_impl(trylast=True)
-    def after_pipeline_run(self) -> None:
+    @hook_impl(wrapper=True)
+    def after_pipeline_run(self) -> Any:
+        """Around every ``after_pipeline_run`` hook: the run lock is released; a
+        tracking server lost while the model is logged or registered ends the
+        command with one line."""
         from kedro_mlops.locks import RUN_LOCK
 
-        RUN_LOCK.release()
+        try:
+            return (yield)
+        except Exception as failure:
+            _raise_if_server_lost(failure)
+            raise
+        finally:
+            RUN_LOCK.release()
 
     @hook_impl(wrapper=True)
     def on_pipeline_error(self, error: Exception) -> Any:
@@ -296,16 +305,26 @@ class StoreHooks:
         try:
             return (yield)
         except Exception as failure:
-            mlflow = sys.modules.get("mlflow")
-            if mlflow is not None:
-                from kedro_mlops.tracking.server import lost_server
-
-                lost = lost_server(failure, mlflow.get_tracking_uri(), hooks.run_id)
-                if lost is not None:
-                    raise lost from error
+            _raise_if_server_lost(failure, error)
             raise
         finally:
             RUN_LOCK.release()
+
+
+def _raise_if_server_lost(
+    failure: BaseException, error: BaseException | None = None
+) -> None:
+    """Raise :class:`~kedro_mlops.tracking.server.TrackingServerLost` (from
+    ``error``, the pipeline's own, if any) when ``failure`` is a request to a
+    tracking server that no longer answers."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    from kedro_mlops.tracking.server import lost_server
+
+    lost = lost_server(failure, mlflow.get_tracking_uri(), hooks.run_id)
+    if lost is not None:
+        raise lost from error or failure
 
 
 def _check_login(context: Any, uri: str) -> Any:

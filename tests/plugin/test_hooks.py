@@ -690,3 +690,48 @@ def test_an_interrupted_run_exits_with_128_plus_the_signal(tracking_uri, tmp_pat
     with pytest.raises(SystemExit) as caught:
         hooks.on_pipeline_error(wrapped, _run_params(tmp_path), DataCatalog())
     assert caught.value.code == 143
+
+
+@pytest.mark.parametrize("hook", ["after_pipeline_run", "on_pipeline_error"])
+def test_a_server_lost_inside_kedro_mlflows_hook_ends_with_one_line(
+    tmp_path, monkeypatch, hook
+):
+    # given a tracking server where nothing listens any more, and kedro-mlflow's
+    # hook failing on its request (logging the model, or closing the run FAILED)
+    import socket
+
+    import mlflow
+
+    from kedro_mlops.tracking.server import TrackingServerLost
+
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        uri = f"http://127.0.0.1:{probe_socket.getsockname()[1]}"
+    mlflow.set_tracking_uri(uri)
+
+    def fail(**kwargs):
+        raise RuntimeError(
+            f"API request to {uri}/api/2.0/mlflow/runs/update failed with exception "
+            "HTTPConnectionPool: Max retries exceeded (Connection refused)"
+        )
+
+    class LikeKedroMlflow:
+        pass
+
+    setattr(LikeKedroMlflow, hook, hook_impl(lambda self, **kwargs: fail()))
+    _, manager = _store_session(tmp_path, LikeKedroMlflow())
+    node_error = ValueError("the node's own error")
+    arguments = {"run_params": {}, "pipeline": None, "catalog": None}
+    if hook == "on_pipeline_error":
+        arguments["error"] = node_error
+    else:
+        arguments["run_result"] = {}
+    # when Kedro calls the hook, then the error says what happened, in one line
+    with pytest.raises(TrackingServerLost) as caught:
+        getattr(manager.hook, hook)(**arguments)
+    assert str(caught.value).startswith(
+        f"The MLflow tracking server {uri} stopped answering during the run "
+        "(connection refused)."
+    )
+    if hook == "on_pipeline_error":
+        assert caught.value.__cause__ is node_error
