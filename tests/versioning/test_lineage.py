@@ -198,9 +198,74 @@ def test_restore_of_missing_files_needs_no_dvc_add_and_says_when_data_is_nowhere
     commit(repo, "another raw version")
     records = {p: p.read_bytes() for p in repo.glob("data/*.dvc")}
     shutil.rmtree(repo / ".dvc" / "cache")
-    with pytest.raises(RestoreError, match="neither in the DVC cache nor in a DVC"):
+    with pytest.raises(
+        RestoreError,
+        match=r"not in the local DVC cache, and no DVC remote is configured.*"
+        r"`dvc remote add -d storage .*Nothing was changed",
+    ):
         restore(first, repo)
     assert {p: p.read_bytes() for p in repo.glob("data/*.dvc")} == records
+
+
+@pytest.mark.integration  # real git + DVC repositories and a directory remote
+def test_restore_in_a_fresh_clone_fetches_from_the_remote(project, remote, tmp_path):
+    from kedro_mlops.versioning.restore import CACHE, REMOTE, locate
+    from tests.git_dvc import DVC, sh
+
+    repo, catalog, _ = project
+    _run(catalog)
+    commit(repo, "outputs")
+    first = _collect(project)
+    sh(DVC, "push", "-q", cwd=repo)
+    clone = tmp_path / "clone"
+    sh("git", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    # the clone has the records, not the data: the remote has it
+    assert {w.place for w in locate(first, clone)} == {REMOTE}
+    lines: list[str] = []
+    restored = restore(first, clone, progress=lines.append)
+    assert {v.name for v in restored} == {"raw", "doubled"}
+    for name in ("data/raw.csv", "data/doubled.csv"):
+        assert (clone / name).read_bytes() == (repo / name).read_bytes()
+    size = sum(v.size for v in first.data)
+    assert lines == [
+        f"Fetching 2 data version(s) ({size} bytes) from the DVC remote 'storage' "
+        f"({remote}): data/doubled.csv, data/raw.csv",
+        "Fetched 2 data version(s) into the local DVC cache.",
+        "Checking out 2 data version(s) from the DVC cache.",
+    ]
+    assert {w.place for w in locate(first, clone)} == {CACHE}
+    assert dvc_status(clone) == "Data and pipelines are up to date."
+    assert sh("git", "status", "--porcelain", cwd=clone) == ""
+
+
+@pytest.mark.integration  # real git + DVC repositories and a directory remote
+def test_restore_of_data_no_remote_holds_leaves_a_clone_as_it_was(
+    project, remote, tmp_path
+):
+    from tests.git_dvc import sh
+
+    repo, catalog, _ = project
+    _run(catalog)  # the output's record is not committed, nothing is pushed
+    first = _collect(project)
+    clone = tmp_path / "clone"
+    sh("git", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    records = {p: p.read_bytes() for p in clone.glob("data/*.dvc")}
+    with pytest.raises(RestoreError) as caught:
+        restore(first, clone)
+    message = str(caught.value)
+    assert message.startswith("The run's data cannot be restored: data/doubled.csv")
+    assert (
+        f"are in neither the local DVC cache nor the DVC remote 'storage' ({remote})"
+        in message
+    )
+    assert message.endswith(
+        "(`dvc push`), or point this clone at the remote that "
+        "has it, then run again. Nothing was changed."
+    )
+    # no record written for the output, none changed, no data file
+    assert {p: p.read_bytes() for p in clone.glob("data/*.dvc")} == records
+    assert not (clone / "data/doubled.csv.dvc").exists()
+    assert sh("git", "status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
 
 
 def test_restore_commands_only_cover_committed_versions():
