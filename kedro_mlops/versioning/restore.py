@@ -233,35 +233,12 @@ class _Remote:
 
     @classmethod
     def open(cls, repo: Any, name: str | None) -> _Remote:
-        from dvc.config import NoRemoteError, RemoteNotFoundError
-        from dvc.exceptions import DvcException
-
         name = name or repo.config["core"].get("remote")
         if not name:
             return cls(None, None, None, _NO_REMOTE)
         url = str((repo.config["remote"].get(name) or {}).get("url", "?"))
-        try:
-            odb = repo.cloud.get_remote_odb(name)
-        except (NoRemoteError, RemoteNotFoundError):
-            problem = f"no DVC remote '{name}' is configured (`dvc remote list`)"
-            return cls(name, url, None, problem)
-        except ImportError:  # s3://, gs://, ... without their plugin
-            scheme = url.partition(":")[0]
-            problem = (
-                f"the DVC remote '{name}' ({url}) needs DVC's {scheme} support: "
-                f'`pip install "dvc[{scheme}]"`'
-            )
-            return cls(name, url, None, problem)
-        except DvcException as error:
-            problem = f"the DVC remote '{name}' ({url}) is misconfigured: {error}"
-            return cls(name, url, None, problem)
-        if odb.fs.protocol == "local" and not os.path.isdir(_local_root(odb)):
-            problem = (
-                f"the DVC remote '{name}' ({url}) is a folder that does not exist "
-                "(not mounted?)"
-            )
-            return cls(name, url, None, problem)
-        return cls(name, url, odb, None)
+        odb, problem = _remote_odb(repo, name, url)
+        return cls(name, url, odb, problem)
 
     def look_for(self, version: DataVersion) -> Whereabouts:
         if self.odb is None:
@@ -270,7 +247,7 @@ class _Remote:
             found = self.odb.exists(version.md5)
         except Exception as error:  # network, credentials: the remote's own words
             problem = (
-                f"the DVC remote '{self.name}' ({self.url}) cannot be asked: "
+                f"the DVC remote '{self.name}' ({self.url}) cannot be reached: "
                 f"{_first_line(error)}"
             )
             return Whereabouts(version, NOWHERE, self.name, self.url, problem)
@@ -279,6 +256,33 @@ class _Remote:
 
 
 _NO_REMOTE = "no DVC remote is configured"
+
+
+def _remote_odb(repo: Any, name: str, url: str) -> tuple[Any, str | None]:
+    """The remote's object store; or None, and why it cannot be asked."""
+    from dvc.config import NoRemoteError, RemoteNotFoundError
+    from dvc.exceptions import DvcException
+
+    remote = f"the DVC remote '{name}' ({url})"
+    try:
+        odb = repo.cloud.get_remote_odb(name)
+    except (NoRemoteError, RemoteNotFoundError):
+        return None, f"no DVC remote '{name}' is configured (`dvc remote list`)"
+    except ImportError:  # s3://, gs://, ... without their plugin
+        scheme = url.partition(":")[0]
+        return (
+            None,
+            f'{remote} needs DVC\'s {scheme} support: `pip install "dvc[{scheme}]"`',
+        )
+    except DvcException as error:
+        return None, f"{remote} is misconfigured: {_first_line(error)}"
+    if odb.fs.protocol == "local" and not os.path.isdir(_local_root(odb)):
+        return None, f"{remote} is a folder that does not exist (not mounted?)"
+    try:  # asking for one object hides why it could not be asked: ask once here
+        odb.fs.exists(odb.path)
+    except Exception as error:  # credentials, network: the remote's own words
+        return None, f"{remote} cannot be reached: {_first_line(error)}"
+    return odb, None
 
 
 def _local_root(odb: Any) -> str:
@@ -309,7 +313,7 @@ def _nowhere_message(nowhere: list[Whereabouts]) -> str:
             "`dvc remote add -d storage <folder or s3://bucket/path>`."
         )
     elif problems != {None}:
-        fix = "Fix the remote (`dvc remote list`), then run again."
+        fix = "Fix the remote (`dvc remote list`, its credentials), then run again."
     else:
         fix = (
             "Push it from the clone or machine that made the run (`dvc push`), or "

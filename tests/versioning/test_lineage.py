@@ -209,23 +209,29 @@ def test_restore_of_missing_files_needs_no_dvc_add_and_says_when_data_is_nowhere
 
 @pytest.mark.integration  # real git + DVC repositories and a directory remote
 def test_restore_in_a_fresh_clone_fetches_from_the_remote(project, remote, tmp_path):
-    from kedro_mlops.versioning.restore import CACHE, REMOTE, locate
+    from kedro_mlops.versioning.restore import CACHE, REMOTE, locate, way_back
     from tests.git_dvc import DVC, sh
 
     repo, catalog, _ = project
     _run(catalog)
     commit(repo, "outputs")
     first = _collect(project)
+    made = {n: (repo / n).read_bytes() for n in ("data/raw.csv", "data/doubled.csv")}
+    sh(DVC, "push", "-q", cwd=repo)
+    # then a later version of both, committed and pushed too
+    catalog.save("raw", pd.DataFrame({"value": [4, 5]}))
+    _run(catalog)
+    commit(repo, "new raw data")
     sh(DVC, "push", "-q", cwd=repo)
     clone = tmp_path / "clone"
     sh("git", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
-    # the clone has the records, not the data: the remote has it
+    # the clone has the later records, no data: the remote has the first run's
     assert {w.place for w in locate(first, clone)} == {REMOTE}
     lines: list[str] = []
     restored = restore(first, clone, progress=lines.append)
     assert {v.name for v in restored} == {"raw", "doubled"}
-    for name in ("data/raw.csv", "data/doubled.csv"):
-        assert (clone / name).read_bytes() == (repo / name).read_bytes()
+    for name, content in made.items():
+        assert (clone / name).read_bytes() == content
     size = sum(v.size for v in first.data)
     assert lines == [
         f"Fetching 2 data version(s) ({size} bytes) from the DVC remote 'storage' "
@@ -235,14 +241,23 @@ def test_restore_in_a_fresh_clone_fetches_from_the_remote(project, remote, tmp_p
     ]
     assert {w.place for w in locate(first, clone)} == {CACHE}
     assert dvc_status(clone) == "Data and pipelines are up to date."
-    assert sh("git", "status", "--porcelain", cwd=clone) == ""
+    # the records now name the run's versions; the branch's come back with a pull
+    changed = sh("git", "status", "--porcelain", cwd=clone).split()
+    assert changed == ["M", "data/doubled.csv.dvc", "M", "data/raw.csv.dvc"]
+    command, never_committed = way_back(clone, restored)
+    assert command == (
+        "git checkout HEAD -- data/doubled.csv.dvc data/raw.csv.dvc "
+        "&& dvc pull data/doubled.csv.dvc data/raw.csv.dvc"
+    )
+    assert never_committed == []
 
 
 @pytest.mark.integration  # real git + DVC repositories and a directory remote
 def test_restore_of_data_no_remote_holds_leaves_a_clone_as_it_was(
     project, remote, tmp_path
 ):
-    from tests.git_dvc import sh
+    from kedro_mlops.versioning.restore import locate
+    from tests.git_dvc import DVC, sh
 
     repo, catalog, _ = project
     _run(catalog)  # the output's record is not committed, nothing is pushed
@@ -266,6 +281,14 @@ def test_restore_of_data_no_remote_holds_leaves_a_clone_as_it_was(
     assert {p: p.read_bytes() for p in clone.glob("data/*.dvc")} == records
     assert not (clone / "data/doubled.csv.dvc").exists()
     assert sh("git", "status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
+    # a folder remote that is not mounted here is said to be missing, not empty
+    unmounted = tmp_path / "unmounted"
+    sh(DVC, "remote", "modify", "--local", "storage", "url", str(unmounted), cwd=clone)
+    (where,) = {w.describe() for w in locate(first, clone)}
+    assert where == (
+        f"not in the local DVC cache, and the DVC remote 'storage' ({unmounted}) is "
+        "a folder that does not exist (not mounted?)"
+    )
 
 
 def test_restore_commands_only_cover_committed_versions():
