@@ -353,9 +353,10 @@ def _require_existing_store(env: str | None) -> None:
     if database is None or database.exists():
         return
     name = env or settings.CONFIG_LOADER_ARGS.get("default_run_env") or "local"
+    from_variable = os.environ.get(TRACKING_URI_VARIABLE, "").strip() == uri
     source = (
-        f"{TRACKING_URI_VARIABLE}={os.environ[TRACKING_URI_VARIABLE]}"
-        if os.environ.get(TRACKING_URI_VARIABLE)
+        f"{TRACKING_URI_VARIABLE}={uri}"
+        if from_variable
         else f"mlflow.yml of the environment '{name}'"
     )
     raise click.ClickException(

@@ -388,7 +388,9 @@ def _dvc_log() -> Iterator[list[str]]:
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage().strip().splitlines()[0])
+            message = record.getMessage().strip()
+            if message:
+                lines.append(message.splitlines()[0])
 
     handler = _Collect(logging.WARNING)
     propagate = logger.propagate
