@@ -279,8 +279,9 @@ def _load_table(catalog: Any, name: str) -> Any:
 def lineage(run_id: str, checkout: bool, env: str | None) -> None:
     """Show what code and data made the MLflow run RUN_ID, and how to restore them."""
     from kedro_mlops.versioning.lineage import Lineage
-    from kedro_mlops.versioning.restore import RestoreError, restore
+    from kedro_mlops.versioning.restore import RestoreError, restore, way_back
 
+    _require_existing_store(env)  # reading runs never creates a store
     project_path, client = _tracking_client(env)
     try:
         run = client.get_run(run_id)
@@ -295,42 +296,82 @@ def lineage(run_id: str, checkout: bool, env: str | None) -> None:
             f"Run {run_id} has no lineage tags (mlops.lineage.*): it was not made by "
             "`kedro run` with kedro-mlops installed."
         )
-    _print_lineage(run_id, run.info.run_name, recorded)
+    _print_lineage(run_id, run.info.run_name, recorded, project_path)
     if not checkout:
         return
+    click.echo("")
     try:
-        restored = restore(recorded, project_path)
+        restored = restore(recorded, project_path, progress=click.echo)
     except RestoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"\nRestored {len(restored)} data version(s) into {project_path}.")
-    from kedro_mlops.versioning.lineage import git_toplevel
-    from kedro_mlops.versioning.restore import tracked_by_git
-
-    records = [v.dvc_file for v in restored]
-    in_git = tracked_by_git(git_toplevel(project_path), records)
-    committed = [r for r in records if r in in_git]
-    if committed:
-        click.echo(
-            "To return to your branch's data: git checkout HEAD -- "
-            + " ".join(committed)
-            + " && dvc checkout "
-            + " ".join(committed)
-        )
-    for record in (r for r in records if r not in in_git):
+    click.echo(f"Restored {len(restored)} data version(s) into {project_path}.")
+    command, never_committed = way_back(project_path, restored)
+    if command:
+        click.echo(f"To return to your branch's data: {command}")
+    for record in never_committed:
         click.echo(
             f"{record} is not committed to git: your branch has no version of it to "
             "return to (the restored one stays until the next run writes it)."
         )
 
 
-def _context(env: str | None):
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+def _project_path() -> Path:
     from kedro.utils import find_kedro_project
 
     project_path = find_kedro_project(Path.cwd())
     if project_path is None:
         raise click.ClickException("Run this command inside a Kedro project.")
+    return Path(project_path)
+
+
+def _require_existing_store(env: str | None) -> None:
+    """Stop when the project's tracking store is a sqlite file that is not there.
+
+    Opening a Kedro session would have kedro-mlflow create an empty store just
+    to find no run in it; the configuration is read without one instead.
+    """
+    import os
+    from types import SimpleNamespace
+
+    from kedro.framework.project import settings
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_mlops.tracking.store import configured_tracking_uri, sqlite_path
+    from kedro_mlops.tracking.uri import TRACKING_URI_VARIABLE, register_resolvers
+
+    project_path = _project_path()
+    bootstrap_project(project_path)
+    env = env or os.environ.get("KEDRO_ENV")
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project_path / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    register_resolvers(project_path)  # mlflow.yml uses them
+    uri = configured_tracking_uri(SimpleNamespace(config_loader=loader))
+    database = sqlite_path(uri)
+    if database is None or database.exists():
+        return
+    name = env or settings.CONFIG_LOADER_ARGS.get("default_run_env") or "local"
+    from_variable = os.environ.get(TRACKING_URI_VARIABLE, "").strip() == uri
+    source = (
+        f"{TRACKING_URI_VARIABLE}={uri}"
+        if from_variable
+        else f"mlflow.yml of the environment '{name}'"
+    )
+    raise click.ClickException(
+        f"No MLflow tracking store at {database} ({source}); nothing was created. "
+        f"Point {TRACKING_URI_VARIABLE} at the store or server that holds the runs "
+        "(a clone has no mlflow.db of its own), or choose the environment whose "
+        "mlflow.yml names it with --env."
+    )
+
+
+def _context(env: str | None):
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project_path = _project_path()
     bootstrap_project(project_path)
     session = KedroSession.create(project_path=project_path, env=env)
     with session:
@@ -370,7 +411,9 @@ def _print_drift(reference: str, current: str, report) -> None:
         click.echo(f"  {name:<24}skipped: {reason}")
 
 
-def _print_lineage(run_id: str, run_name: str, recorded) -> None:
+def _print_lineage(run_id: str, run_name: str, recorded, project_path: Path) -> None:
+    from kedro_mlops.versioning.restore import CACHE
+
     dirty = {True: " (uncommitted changes)", False: "", None: " (unknown)"}[
         recorded.dirty
     ]
@@ -381,13 +424,20 @@ def _print_lineage(run_id: str, run_name: str, recorded) -> None:
     )
     if not recorded.data:
         click.echo("  data       no DVC-backed dataset")
+    places, unknown = _whereabouts(recorded, project_path)
     for version in recorded.data:
         where = "" if version.rev == "workspace" else f" @ {version.rev}"
         click.echo(
             f"  {version.role:<6}     {version.path}{where}  md5 {version.md5}  "
             f"{version.size} bytes  [{version.state}]"
         )
-    commands = recorded.restore_commands()
+        if version.name in places:
+            click.echo(f"             {places[version.name].describe()}")
+    if unknown:
+        click.echo(f"  (where the data is was not checked: {unknown})")
+    committed = [v for v in recorded.data if v.state == "committed"]
+    pull = any(v.name in places and places[v.name].place != CACHE for v in committed)
+    commands = recorded.restore_commands(pull=pull)
     if commands:
         click.echo("\nRestore the committed data versions with:")
         for command in commands:
@@ -399,8 +449,8 @@ def _print_lineage(run_id: str, run_name: str, recorded) -> None:
     cached = [v for v in recorded.data if v.state == "cached"]
     if cached:
         click.echo(
-            f"\n{len(cached)} version(s) are in the DVC cache but their .dvc record was "
-            f"never committed: `kedro mlops lineage {run_id} --checkout` restores them."
+            f"\n{len(cached)} version(s) had no committed .dvc record when the run was "
+            f"made: `kedro mlops lineage {run_id} --checkout` restores them by md5."
         )
     untracked = [v for v in recorded.data if v.state == "untracked"]
     if untracked:
@@ -415,6 +465,19 @@ def _print_lineage(run_id: str, run_name: str, recorded) -> None:
             f"\n{version.path} was edited but not added to DVC when the run read it: "
             "those bytes cannot be restored."
         )
+
+
+def _whereabouts(recorded, project_path: Path) -> tuple[dict[str, Any], str | None]:
+    """Where each restorable version's bytes are, by dataset name; or why unknown."""
+    from kedro_mlops.versioning.restore import RestoreError, locate
+
+    if not recorded.restorable():
+        return {}, None
+    try:
+        found = locate(recorded, project_path)
+    except RestoreError as exc:
+        return {}, str(exc)
+    return {place.version.name: place for place in found}, None
 
 
 # ------------------------------------------------------------------- CLI hooks

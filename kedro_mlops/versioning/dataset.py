@@ -433,16 +433,32 @@ class DVCDataset(AbstractDataset[Any, Any]):
             ) from exc
 
     def _push_to_remote(self, root: Path) -> None:
+        """Push the saved file; a failure leaves the file and its record in step."""
         from dvc.repo import Repo
 
+        record = self.dvc_file.as_posix()
+        remote = "the default DVC remote"
         try:
             with Repo(str(root), _wait_for_lock=True) as repo:
+                name = self._remote or repo.config["core"].get("remote")
+                if not name:
+                    raise DatasetError(
+                        f"DVCDataset '{self._path}' was saved and its .dvc record "
+                        "written, but it has `push: true` and the project has no DVC "
+                        "remote. Add one (`dvc remote add -d storage <folder or "
+                        f"s3://bucket/path>`), then `dvc push {record}`."
+                    )
+                url = (repo.config["remote"].get(name) or {}).get("url")
+                remote = f"the DVC remote '{name}'" + (f" ({url})" if url else "")
                 repo.push(targets=[str(self.dvc_file.resolve())], remote=self._remote)
+        except DatasetError:
+            raise
         except Exception as exc:
+            cause = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise DatasetError(
-                f"DVCDataset '{self._path}' was saved and tracked, but pushing it "
-                f"failed: {exc}. Check the remote with `dvc remote list`, then run "
-                f"`dvc push {self.dvc_file.as_posix()}`."
+                f"DVCDataset '{self._path}' was saved and its .dvc record written, "
+                f"but pushing it to {remote} failed: {cause}. Check the remote "
+                f"(`dvc remote list`), then push it with `dvc push {record}`."
             ) from exc
 
     def _filesystem_at_revision(self) -> tuple[Any, str]:

@@ -127,11 +127,13 @@ class Lineage:
         """Data versions whose bytes DVC holds (``committed`` or ``cached``)."""
         return [d for d in self.data if d.state in ("committed", "cached")]
 
-    def restore_commands(self) -> list[str]:
+    def restore_commands(self, pull: bool = False) -> list[str]:
         """Shell commands that put every committed data version back in place.
 
-        A ``cached`` version has no git record to check out; ``kedro mlops
-        lineage RUN_ID --checkout`` restores it from its md5.
+        ``dvc checkout`` takes the bytes from the local DVC cache; with
+        ``pull``, ``dvc pull`` fetches them from the remote first. A ``cached``
+        version has no git record to check out; ``kedro mlops lineage RUN_ID
+        --checkout`` restores it from its md5.
         """
         committed = [d for d in self.data if d.state == "committed"]
         commands = [
@@ -139,7 +141,8 @@ class Lineage:
             for d in committed
             if d.rev != WORKSPACE or self.commit
         ]
-        return commands + [f"dvc checkout {d.dvc_file}" for d in committed]
+        dvc = "dvc pull" if pull else "dvc checkout"
+        return commands + [f"{dvc} {d.dvc_file}" for d in committed]
 
 
 def _flag(value: bool | None) -> str:

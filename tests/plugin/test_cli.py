@@ -468,61 +468,103 @@ def test_lineage_of_a_run_without_tags_or_unknown(tracked):
 @pytest.mark.parametrize("committed", [True, False])
 def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch, committed):
     from kedro_mlops.versioning import restore
-    from tests.git_dvc import sh
+    from tests.git_dvc import DVC, sh
 
-    # given a git project whose branch has, or has not, committed the record
+    # given a git + DVC project whose branch has, or has not, committed the record
     sh("git", "init", "-q", "-b", "main", cwd=tracked)
+    sh(DVC, "init", "-q", cwd=tracked)
     record = tracked / "data/01_raw/customers.csv.dvc"
     record.parent.mkdir(parents=True)
-    record.write_text("outs: []\n")
+    record.write_text(
+        "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  size: 1\n"
+        "  hash: md5\n  path: customers.csv\n"
+    )
+    sh("git", "add", ".dvc", cwd=tracked)
     if committed:
         sh("git", "add", str(record), cwd=tracked)
-        sh(
-            "git",
-            "-c",
-            "user.email=t@e",
-            "-c",
-            "user.name=t",
-            "commit",
-            "-qm",
-            "r",
-            cwd=tracked,
-        )
+    sh(
+        "git",
+        "-c",
+        "user.email=t@e",
+        "-c",
+        "user.name=t",
+        "commit",
+        "-qm",
+        "r",
+        cwd=tracked,
+    )
 
     # given restore itself replaced (tests/versioning runs it on real git + DVC)
     calls = []
 
-    def restored(lineage, project_path):
+    def restored(lineage, project_path, progress):
         calls.append((lineage, Path(project_path)))
+        progress("Checking out 1 data version(s) from the DVC cache.")
         return lineage.restorable()
 
     monkeypatch.setattr(restore, "restore", restored)
     run_id = _run(LINEAGE)
     # when the run's data is checked out
     result = mlops("lineage", run_id, "--checkout")
-    # then restore got the recorded lineage and this project, and the way back is shown
+    # then restore got the recorded lineage and this project, its progress is
+    # shown, and so is the way back: a pull, as the branch's data is in no cache
     assert result.exit_code == 0, result.output
     assert calls == [(LINEAGE, tracked)]
+    assert "Checking out 1 data version(s) from the DVC cache." in result.output
     assert f"Restored 1 data version(s) into {tracked}." in result.output
     way_back = (
         "git checkout HEAD -- data/01_raw/customers.csv.dvc "
-        "&& dvc checkout data/01_raw/customers.csv.dvc"
+        "&& dvc pull data/01_raw/customers.csv.dvc"
     )
     not_in_git = "data/01_raw/customers.csv.dvc is not committed to git"
     assert (way_back in result.output) is committed
     assert (not_in_git in result.output) is not committed
+    # and the listing says where the data is: nowhere this clone can reach
+    assert (
+        "not in the local DVC cache, and no DVC remote is configured" in result.output
+    )
 
 
 def test_lineage_checkout_that_would_lose_work_is_a_clean_error(tracked, monkeypatch):
     from kedro_mlops.versioning import restore
 
-    def refuse(lineage, project_path):
+    def refuse(lineage, project_path, progress):
         raise restore.RestoreError("The work tree has uncommitted changes")
 
     monkeypatch.setattr(restore, "restore", refuse)
     result = mlops("lineage", _run(LINEAGE), "--checkout")
     assert result.exit_code == 1
     assert "Error: The work tree has uncommitted changes" in result.output
+
+
+def test_lineage_without_a_store_creates_none_and_names_it(project, monkeypatch):
+    from kedro_mlops.scaffold.project_files import write_files
+
+    # given a clone: the starter's mlflow.yml, no mlflow.db, no MLFLOW_TRACKING_URI
+    write_files(project, PACKAGE, only=("conf/base/mlflow.yml",))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    # when the lineage of a run is asked for, without --env
+    result = mlops("lineage", "0123456789abcdef")
+    # then the store that is not there is named, with the environment, and not made
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith(
+        f"Error: No MLflow tracking store at {project / 'mlflow.db'} (mlflow.yml of "
+        "the environment 'local'); nothing was created. Point MLFLOW_TRACKING_URI"
+    )
+    assert not (project / "mlflow.db").exists()
+    assert "Traceback" not in result.output
+    # a URI from the environment that names no store is said to come from there
+    missing = project / "elsewhere" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{missing}")
+    result = mlops("lineage", "0123456789abcdef", "--env", "local")
+    assert result.exit_code == 1
+    assert f"(MLFLOW_TRACKING_URI=sqlite:///{missing})" in result.output
+    assert sorted(p.name for p in project.iterdir()) == [
+        "conf",
+        "data",
+        "pyproject.toml",
+        "src",
+    ]
 
 
 # ------------------------------------------------------------------------ CLI hooks

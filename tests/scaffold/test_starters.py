@@ -103,3 +103,47 @@ def test_template_holds_only_text_files():
         except UnicodeDecodeError:
             offenders.append(str(path))
     assert offenders == []
+
+
+@pytest.mark.integration  # a real git + DVC repository
+def test_git_and_dvc_agree_on_the_data_records_under_the_starters_gitignore(
+    tmp_path, monkeypatch
+):
+    """DVC skips a folder it takes for git-ignored, with the .dvc records in it:
+    `dvc push` would leave their data out while git commits the records."""
+    import shutil
+
+    import pandas as pd
+    from dvc.repo import Repo
+
+    from kedro_mlops.datasets import DVCDataset
+    from tests.git_dvc import DVC, init_repo, sh
+
+    (spec,) = starters
+    project = init_repo(tmp_path / "project")
+    template = Path(spec.template_path) / "{{ cookiecutter.repo_name }}"
+    shutil.copyfile(template / ".gitignore", project / ".gitignore")
+    monkeypatch.chdir(project)
+    # given the raw data added with `dvc add`, and pipeline outputs saved by
+    # DVCDataset in three other folders (one more folder with an untracked file)
+    table = pd.DataFrame({"id": [1, 2], "value": [0.5, 1.5]})
+    (project / "data/01_raw").mkdir(parents=True)
+    table.to_csv(project / "data/01_raw/customers.csv", index=False)
+    sh(DVC, "add", "-q", "data/01_raw/customers.csv", cwd=project)
+    for folder in ("02_intermediate", "05_model_input", "08_reporting"):
+        DVCDataset(
+            filepath=f"data/{folder}/table.parquet", dataset="pandas.ParquetDataset"
+        ).save(table)
+    (project / "data/06_models").mkdir()
+    (project / "data/06_models/model.pkl").write_bytes(b"not versioned")
+    # when git lists what `git add -A` would commit, and DVC its records
+    to_commit = set(
+        sh("git", "ls-files", "--others", "--exclude-standard", cwd=project).split()
+    )
+    with Repo(str(project)) as repo:
+        in_dvc = {stage.relpath for stage in repo.index.stages}
+    # then both name the same .dvc records, and git takes no data file
+    assert {p for p in to_commit if p.endswith(".dvc")} == in_dvc
+    assert "data/05_model_input/table.parquet.dvc" in in_dvc
+    assert len(in_dvc) == 4
+    assert not [p for p in to_commit if p.endswith((".csv", ".parquet", ".pkl"))]

@@ -98,6 +98,55 @@ def test_fresh_clone_with_empty_cache_reads_through_the_remote(repo, remote, tmp
     assert (clone / "data/x.parquet").is_file()
 
 
+@pytest.mark.integration
+def test_push_after_save_lands_in_the_remote(repo, remote):
+    dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset", push=True)
+    dataset.save(frame())
+    md5 = dataset.recorded_md5()
+    assert md5 is not None
+    pushed = remote / "files" / "md5" / md5[:2] / md5[2:]
+    assert pushed.read_bytes() == (repo / "data/x.csv").read_bytes()
+    assert sh(DVC, "status", "-c", cwd=repo).strip() == (
+        "Cache and remote 'storage' are in sync."
+    )
+
+
+@pytest.mark.integration
+def test_push_to_an_unreachable_remote_is_a_clear_error_and_keeps_the_record(
+    repo, tmp_path
+):
+    from kedro_mlops.versioning.records import file_md5, parse_record
+
+    dataset = DVCDataset(filepath="data/x.csv", dataset="pandas.CSVDataset", push=True)
+    # given no remote at all: the save is kept, and the error says how to add one
+    with pytest.raises(
+        DatasetError,
+        match=r"'data/x.csv' was saved.*`push: true` and the project has no DVC "
+        r"remote\. Add one \(`dvc remote add -d storage",
+    ):
+        dataset.save(frame())
+    # given a remote folder that cannot be made (its parent is a file)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    sh(DVC, "remote", "add", "-d", "storage", str(blocker / "store"), cwd=repo)
+    with pytest.raises(DatasetError) as caught:
+        dataset.save(frame(3, offset=7))
+    message = str(caught.value)
+    assert message.startswith(
+        "DVCDataset 'data/x.csv' was saved and its .dvc record written, but pushing "
+        f"it to the DVC remote 'storage' ({blocker / 'store'}) failed: "
+    )
+    assert message.endswith("then push it with `dvc push data/x.csv.dvc`.")
+    assert "\n" not in message
+    # then the file is the new one, and its record names exactly those bytes
+    pd.testing.assert_frame_equal(dataset.load(), frame(3, offset=7))
+    recorded = parse_record((repo / "data/x.csv.dvc").read_text())
+    data = repo / "data/x.csv"
+    assert recorded == (file_md5(data), data.stat().st_size)
+    assert dvc_status(repo) == CLEAN
+    assert not [p.name for p in (repo / "data").iterdir() if ".tmp" in p.name]
+
+
 def test_versioned_true_is_refused_with_an_explanation():
     catalog = DataCatalog.from_config(
         {

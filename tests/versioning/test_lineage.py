@@ -198,9 +198,97 @@ def test_restore_of_missing_files_needs_no_dvc_add_and_says_when_data_is_nowhere
     commit(repo, "another raw version")
     records = {p: p.read_bytes() for p in repo.glob("data/*.dvc")}
     shutil.rmtree(repo / ".dvc" / "cache")
-    with pytest.raises(RestoreError, match="neither in the DVC cache nor in a DVC"):
+    with pytest.raises(
+        RestoreError,
+        match=r"not in the local DVC cache, and no DVC remote is configured.*"
+        r"`dvc remote add -d storage .*Nothing was changed",
+    ):
         restore(first, repo)
     assert {p: p.read_bytes() for p in repo.glob("data/*.dvc")} == records
+
+
+@pytest.mark.integration  # real git + DVC repositories and a directory remote
+def test_restore_in_a_fresh_clone_fetches_from_the_remote(project, remote, tmp_path):
+    from kedro_mlops.versioning.restore import CACHE, REMOTE, locate, way_back
+    from tests.git_dvc import DVC, sh
+
+    repo, catalog, _ = project
+    _run(catalog)
+    commit(repo, "outputs")
+    first = _collect(project)
+    made = {n: (repo / n).read_bytes() for n in ("data/raw.csv", "data/doubled.csv")}
+    sh(DVC, "push", "-q", cwd=repo)
+    # then a later version of both, committed and pushed too
+    catalog.save("raw", pd.DataFrame({"value": [4, 5]}))
+    _run(catalog)
+    commit(repo, "new raw data")
+    sh(DVC, "push", "-q", cwd=repo)
+    clone = tmp_path / "clone"
+    sh("git", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    # the clone has the later records, no data: the remote has the first run's
+    assert {w.place for w in locate(first, clone)} == {REMOTE}
+    lines: list[str] = []
+    restored = restore(first, clone, progress=lines.append)
+    assert {v.name for v in restored} == {"raw", "doubled"}
+    for name, content in made.items():
+        assert (clone / name).read_bytes() == content
+    size = sum(v.size for v in first.data)
+    assert lines == [
+        f"Fetching 2 data version(s) ({size} bytes) from the DVC remote 'storage' "
+        f"({remote}): data/doubled.csv, data/raw.csv",
+        "Fetched 2 data version(s) into the local DVC cache.",
+        "Checking out 2 data version(s) from the DVC cache.",
+    ]
+    assert {w.place for w in locate(first, clone)} == {CACHE}
+    assert dvc_status(clone) == "Data and pipelines are up to date."
+    # the records now name the run's versions; the branch's come back with a pull
+    changed = sh("git", "status", "--porcelain", cwd=clone).split()
+    assert changed == ["M", "data/doubled.csv.dvc", "M", "data/raw.csv.dvc"]
+    command, never_committed = way_back(clone, restored)
+    assert command == (
+        "git checkout HEAD -- data/doubled.csv.dvc data/raw.csv.dvc "
+        "&& dvc pull data/doubled.csv.dvc data/raw.csv.dvc"
+    )
+    assert never_committed == []
+
+
+@pytest.mark.integration  # real git + DVC repositories and a directory remote
+def test_restore_of_data_no_remote_holds_leaves_a_clone_as_it_was(
+    project, remote, tmp_path
+):
+    from kedro_mlops.versioning.restore import locate
+    from tests.git_dvc import DVC, sh
+
+    repo, catalog, _ = project
+    _run(catalog)  # the output's record is not committed, nothing is pushed
+    first = _collect(project)
+    clone = tmp_path / "clone"
+    sh("git", "clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    records = {p: p.read_bytes() for p in clone.glob("data/*.dvc")}
+    with pytest.raises(RestoreError) as caught:
+        restore(first, clone)
+    message = str(caught.value)
+    assert message.startswith("The run's data cannot be restored: data/doubled.csv")
+    assert (
+        f"are in neither the local DVC cache nor the DVC remote 'storage' ({remote})"
+        in message
+    )
+    assert message.endswith(
+        "(`dvc push`), or point this clone at the remote that "
+        "has it, then run again. Nothing was changed."
+    )
+    # no record written for the output, none changed, no data file
+    assert {p: p.read_bytes() for p in clone.glob("data/*.dvc")} == records
+    assert not (clone / "data/doubled.csv.dvc").exists()
+    assert sh("git", "status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
+    # a folder remote that is not mounted here is said to be missing, not empty
+    unmounted = tmp_path / "unmounted"
+    sh(DVC, "remote", "modify", "--local", "storage", "url", str(unmounted), cwd=clone)
+    (where,) = {w.describe() for w in locate(first, clone)}
+    assert where == (
+        f"not in the local DVC cache, and the DVC remote 'storage' ({unmounted}) is "
+        "a folder that does not exist (not mounted?)"
+    )
 
 
 def test_restore_commands_only_cover_committed_versions():
