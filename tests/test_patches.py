@@ -23,7 +23,7 @@ import sys
 import mlflow
 from kedro_mlops import patches
 if sys.argv[1] == "guarded":
-    assert len(patches.install("tracking")) == 6
+    assert len(patches.install("tracking")) == 7
 mlflow.set_tracking_uri(sys.argv[2])
 with mlflow.start_run() as run:
     pass
@@ -69,6 +69,7 @@ def test_install_wraps_mlflows_three_probes_once():
         "mlflow.utils.environment.warn_dependency_requirement_mismatches",
         "mlflow.pyfunc.warn_dependency_requirement_mismatches",
         "kedro_mlflow.pipeline.pipeline_ml.PipelineML._turn_pipeline_to_ml",
+        "kedro_mlflow.framework.hooks.mlflow_hook.MlflowHook._log_param",
     ]
     wrapped = databricks_utils._get_dbutils
     patches.install("tracking")
@@ -281,3 +282,41 @@ def test_kedro_mlflows_demotion_notice_is_filtered_out(caplog):
         demoted.warning("BEWARE - This 'Pipeline' is no longer a 'PipelineML' object.")
         demoted.warning("Something else")
     assert [r.getMessage() for r in caplog.records] == ["Something else"]
+
+
+def test_a_nodes_parameters_go_in_one_request(tracking_uri):
+    # given kedro-mlflow's hook with the patch, in a run
+    import mlflow
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    patches.install("tracking")
+    hook = MlflowHook()
+    hook.long_params_strategy = "tag"
+    sent = []
+    with mlflow.start_run() as run:
+        client = mlflow.MlflowClient()
+        original = client.log_batch
+        # when kedro-mlflow logs a node's parameters, then the plugin's hook
+        for i in range(130):
+            hook._log_param(f"p{i}", i)
+        hook._log_param("long", "x" * (MAX_PARAM_VAL_LENGTH + 1))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                mlflow.MlflowClient,
+                "log_batch",
+                lambda self, run_id, **kw: (
+                    sent.append(len(kw["params"])),
+                    original(run_id, **kw),
+                ),
+            )
+            assert patches.flush_params() == 130
+        assert patches.flush_params() == 0  # nothing left over
+    # then two requests (MLflow takes 100 per batch) logged them all
+    assert sent == [100, 30]
+    logged = mlflow.get_run(run.info.run_id).data
+    assert {k: v for k, v in logged.params.items()} == {
+        f"p{i}": str(i) for i in range(130)
+    }
+    # and a value too long for a parameter went kedro-mlflow's own way: a tag
+    assert logged.tags["long"] == "x" * (MAX_PARAM_VAL_LENGTH + 1)

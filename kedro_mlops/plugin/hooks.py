@@ -103,6 +103,13 @@ class MlopsHooks:
             check_catalog_model_name(conf_catalog, self.config.registry.model_name)
             catalog[CONFIG_DATASET] = self.config.drift
 
+    @hook_impl(trylast=True)
+    def before_node_run(self) -> None:
+        """After kedro-mlflow's: the node's parameters go in one request."""
+        from kedro_mlops.patches import flush_params
+
+        flush_params()
+
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
         """Log a drift check's outputs, or the rows of a validated training
