@@ -323,7 +323,7 @@ def test_a_member_without_the_model_grant_stops_before_the_first_node(
 # -------------------------------------------------------------------- faults
 
 
-def test_a_server_that_is_down_stops_the_run_at_once(
+def test_a_server_that_is_down_stops_the_run_at_once_and_a_restart_is_enough(
     installed, project, admin, team_server
 ):
     team_server.stop()
@@ -339,6 +339,9 @@ def test_a_server_that_is_down_stops_the_run_at_once(
         f"Error: The MLflow tracking server {team_server.uri} does not answer "
         "(connection refused)." in result.stderr
     )
+    # restarted between training and inference: scoring works
+    _kedro(installed, project, "run", "--env", "remote", "--pipelines", "inference")
+    assert _runs(admin, "inference")[0].info.status == "FINISHED"
 
 
 def test_a_server_killed_mid_run_fails_the_run_and_the_next_run_cleans_up(
@@ -393,14 +396,6 @@ def test_a_server_killed_mid_run_fails_the_run_and_the_next_run_cleans_up(
     assert admin.get_run(killed.info.run_id).info.status == "KILLED"
     assert killed.info.run_id in result.stdout + result.stderr
     assert _runs(admin, "__default__")[0].info.status == "FINISHED"
-
-
-def test_inference_works_after_the_server_restarted(
-    installed, project, admin, team_server
-):
-    team_server.restart()
-    _kedro(installed, project, "run", "--env", "remote", "--pipelines", "inference")
-    assert _runs(admin, "inference")[0].info.status == "FINISHED"
 
 
 # -------------------------------------------------------------------- secrets
