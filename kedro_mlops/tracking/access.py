@@ -162,6 +162,19 @@ def _registered_model_exists(login: Login, name: str) -> bool:
     return True
 
 
+def _experiment_label(login: Login, experiment_id: str) -> str:
+    try:
+        answer = _get(
+            login.uri,
+            "/api/2.0/mlflow/experiments/get",
+            login.headers,
+            experiment_id=experiment_id,
+        )
+        return f"experiment '{answer['experiment']['name']}' (id {experiment_id})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"experiment {experiment_id}"
+
+
 def check_permissions(
     login: Login, experiment_id: str | None, model_name: str | None
 ) -> None:
@@ -172,15 +185,18 @@ def check_permissions(
         return
     needs = []
     if experiment_id is not None:
-        needs.append(("experiment", experiment_id, f"experiment {experiment_id}"))
+        needs.append(("experiment", experiment_id))
     if model_name and _registered_model_exists(login, model_name):
-        needs.append(
-            ("registered_model", model_name, f"registered model '{model_name}'")
-        )
-    for resource_type, resource_id, label in needs:
+        needs.append(("registered_model", model_name))
+    for resource_type, resource_id in needs:
         permission = _permission(login, resource_type, resource_id)
         if permission is None or permission in WRITE_PERMISSIONS:
             continue
+        label = (
+            _experiment_label(login, resource_id)
+            if resource_type == "experiment"
+            else f"registered model '{resource_id}'"
+        )
         raise TrackingAccessError(
             f"User '{login.username}' has {permission} on {label} of the MLflow "
             f"tracking server {login.uri}; this run needs EDIT. Ask an admin of "

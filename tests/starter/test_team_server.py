@@ -39,6 +39,7 @@ USERS = {
     "alice": "alice-pass-41c7",
     "bob": "bob-pass-9d2e",
     "carol": "carol-pass-5f80",
+    "dave": "dave-pass-0a3b",
 }
 #: A weaker model than the starter's defaults (test ROC AUC 0.77 vs 0.81).
 WEAK = "train.model.max_iter=10,train.model.learning_rate=0.02"
@@ -318,6 +319,28 @@ def test_a_member_without_the_model_grant_stops_before_the_first_node(
         "'Add a team member'). Nothing was run."
     )
     assert _runs(admin, "inference")[0].data.tags["mlflow.user"] == "carol"
+
+
+def test_a_member_who_may_only_read_cannot_start_a_run(
+    installed, project, admin, team_server
+):
+    experiment = admin.get_experiment_by_name(EXPERIMENT)
+    dave = {
+        "MLFLOW_TRACKING_USERNAME": "dave",
+        "MLFLOW_TRACKING_PASSWORD": USERS["dave"],
+    }
+    conf = project / "conf/remote/credentials.yml"
+    conf.unlink()
+    try:
+        error = _refused(installed, project, admin, "--pipelines", "inference", **dave)
+    finally:
+        conf.write_text(_credentials("alice"))
+    assert error == (
+        f"Error: User 'dave' has READ on experiment '{EXPERIMENT}' (id "
+        f"{experiment.experiment_id}) of the MLflow tracking server {team_server.uri}; "
+        "this run needs EDIT. Ask an admin of the server to grant EDIT on the "
+        "experiment (docs/team-server.md, 'Add a team member'). Nothing was run."
+    )
 
 
 # -------------------------------------------------------------------- faults
