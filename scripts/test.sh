@@ -5,27 +5,25 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bash "$repo/scripts/setup-env.sh"
 cd "$repo"
-# The drift report test opens the HTML in a real headless Chromium.
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+# debian_package PACKAGE WHO: install a Debian package that WHO needs (as root
+# with apt-get), or say how and stop.
+debian_package() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing Chromium (Debian) for the drift report browser test"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "==> installing $1 (Debian) for $2"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    echo "The drift report test needs Chromium: install it (Debian: apt-get install chromium)" >&2
-    echo "or point CHROMIUM at a Chromium/Chrome executable." >&2
+    echo "$2 needs $1: install it (Debian: apt-get install $1)." >&2
     exit 1
   fi
+}
+# The drift report test opens the HTML in a real headless Chromium (or the
+# Chromium/Chrome executable that CHROMIUM names).
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  debian_package chromium "the drift report's browser test"
 fi
 # The team-server tests start a throwaway PostgreSQL cluster.
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing PostgreSQL (Debian) for the team tracking server tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    echo "The team tracking server tests need PostgreSQL's server programs: install them" >&2
-    echo "(Debian: apt-get install postgresql) or put initdb on PATH." >&2
-    exit 1
-  fi
+  debian_package postgresql "the team tracking server tests"
 fi
 export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff check"; ruff check .
