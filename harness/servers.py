@@ -152,6 +152,7 @@ class MlflowServer:
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 self.command,
+                cwd=self.log.parent,  # where MLflow would put a sqlite user store
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

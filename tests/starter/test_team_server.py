@@ -168,6 +168,10 @@ def test_training_runs_registers_and_logs_everything_on_the_server(
     stored = team_server.log.parent / "artifacts"
     assert any(stored.rglob("MLmodel")) and any(stored.rglob("roc_curve.png"))
     _nothing_local(project)
+    # the users are in PostgreSQL, not in a sqlite file beside the server
+    assert not list(team_server.log.parent.glob("*.db"))
+    users = team_server.postgres.psql("SELECT username FROM users", "mlflow_auth")
+    assert set(users.split()) == {"admin", *USERS}
 
 
 def test_inference_scores_with_the_servers_champion(installed, project, admin):
