@@ -1,4 +1,4 @@
-"""Shared set-up for the benchmarks: wheel, fresh environments, timing."""
+"""Shared set-up for the benchmarks: wheel, fresh environments, sizes, timing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,9 +31,11 @@ __all__ = [
     "build_wheel",
     "cpu_timed",
     "create_env",
+    "default_requirements",
     "free_port",
     "median",
     "new_project",
+    "site_packages_size",
     "stop",
     "timed",
     "uv",
@@ -74,3 +78,35 @@ def stop(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def site_packages_size(env_root: Path) -> tuple[int, int]:
+    """(bytes, files) of the environment's site-packages: its regular files."""
+    total = files = 0
+    for site in env_root.glob("lib/python*/site-packages"):
+        for folder, _, names in os.walk(site):
+            for name in names:
+                path = Path(folder) / name
+                if path.is_file() and not path.is_symlink():
+                    total += path.stat().st_size
+                    files += 1
+    return total, files
+
+
+def default_requirements(dev: Env, project: Path, work: Path, wheel: Path) -> list[str]:
+    """What kedro-docker's default Dockerfile would install for ``project``: its
+    ``requirements.txt``, which holds Kedro's template requirements (read from a
+    project made by plain ``kedro new`` with ``dev``) plus what the project needs
+    to be worked on (its dependencies with their ``dev`` extra)."""
+    dev.run(
+        "kedro", "new", "--name", "plain", "--tools", "none", "--example", "n",
+        cwd=work,
+    )  # fmt: skip
+    template = (work / "plain" / "requirements.txt").read_text().split()
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    needs = [
+        r
+        for r in metadata["dependencies"] + metadata["optional-dependencies"]["dev"]
+        if not r.startswith("kedro-mlops")
+    ]
+    return [with_tools(wheel), *template, *needs]

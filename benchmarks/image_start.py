@@ -1,22 +1,30 @@
-"""Start-up of the image's runs without and with the bytecode of the precompile step.
+"""The image's size and start-up, built by default, against a build without
+stripped libraries and without bytecode.
 
-In the image's runtime environment as :mod:`harness.rehearsal` sets it up for
+Two runtime environments are made as :mod:`harness.rehearsal` makes the one of
 the tests' build rehearsal (the project's wheel and kedro-mlops without extras,
-slimmed, a folder laid out as the image's WORKDIR, the image's ENV, so no
-bytecode is written at run time), a sqlite store that already holds a champion,
-and interleaved rounds of each state:
+a folder laid out as the image's WORKDIR, the image's ENV, so no bytecode is
+written at run time), each with its own folder, both using one sqlite store that
+already holds a champion:
 
-* **without**: the environment as `python -m kedro_mlops.docker.slim` leaves it,
-  which is how the image is by default;
-* **with**: then the runtime stage's RUN line in its WORKDIR with the build
-  argument `KEDRO_MLOPS_PRECOMPILE=1`, which runs
-  `python -m kedro_mlops.docker.precompile`.
+* **default build**: the Dockerfile's steps with no build argument: the build
+  stage's `python -m kedro_mlops.docker.slim` (it strips the shared libraries),
+  then the runtime stage's RUN line, which writes the bytecode of the modules the
+  runs import (`python -m kedro_mlops.docker.precompile`);
+* **not stripped, no bytecode**: the same with `--no-strip` and the build
+  argument `KEDRO_MLOPS_PRECOMPILE=0`, as the image was before both.
 
-Each round times a training run (`kedro run --pipelines training`, wall and CPU
-seconds of the command and its children) and `kedro mlops serve` from its start
-to the first 200 on `/ping`. Then one training run under `python -v` shows how
-many of the site-packages modules it imports came from that bytecode (the
-step's coverage), and the step's bytes are counted.
+Reported, for each: the size of the installed site-packages and its share of
+what kedro-docker's default Dockerfile installs for the same project (see
+benchmarks/runtime_size.py); then, in interleaved rounds, a cold start of
+`kedro mlops serve` (a new process, as in a new container) to its first 200 on
+`/ping`, and a training run (`kedro run --pipelines training`) to its end (wall
+and CPU seconds of the command and its children). Then one training run of the
+default build under `python -v` shows how many of the site-packages modules it
+imports came from the bytecode.
+
+Targets: the default build at most 0.60 of kedro-docker's default; its first
+`/ping` within 3 s.
 
 Usage: python benchmarks/image_start.py [--runs N]
 """
@@ -37,15 +45,17 @@ from _common import (
     build_wheel,
     cpu_timed,
     create_env,
+    default_requirements,
     free_port,
     median,
     new_project,
+    site_packages_size,
     stop,
     with_tools,
 )
 
 from harness.rehearsal import (
-    PRECOMPILE,
+    NO_PRECOMPILE,
     code_loaded,
     copy_context,
     project_wheel,
@@ -53,6 +63,11 @@ from harness.rehearsal import (
     slim,
     workdir_steps,
 )
+
+STATES = {  # name -> (strip, build arguments)
+    "not stripped, no bytecode": (False, NO_PRECOMPILE),
+    "default build": (True, {}),
+}
 
 
 def main(runs: int) -> None:
@@ -63,66 +78,87 @@ def main(runs: int) -> None:
         project = new_project(dev, work / "projects")
         dockerfile = project / "Dockerfile"
         context = copy_context(project, work / "context")
-        runtime = create_env(
-            work / "runtime",
-            str(project_wheel(context, work / "dist-project")),
-            str(wheel),
-            compile_bytecode=False,  # the image has only what precompile writes
-        )
-        app = work / "app"
-        image_env = runtime_folder(dockerfile, context, app)
-        (app / "data" / "01_raw").mkdir()
-        for raw in (project / "data/01_raw").glob("*.csv"):  # the mounted volume
-            shutil.copy2(raw, app / "data/01_raw")
+        project_whl = project_wheel(context, work / "dist-project")
         store = work / "tracking" / "mlflow.db"
         store.parent.mkdir()
-        run_env = {**image_env, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
-        slim(runtime)
-        training = ("kedro", "run", "--pipelines", "training")
-        runtime.run(*training, cwd=app, extra_env=run_env)  # the store, a champion
-
-        times: dict[bool, list[tuple[float, float, float]]] = {False: [], True: []}
-        for i in range(runs):
-            for precompiled in (False, True) if i % 2 == 0 else (True, False):
-                slim(runtime)
-                if precompiled:
-                    workdir_steps(dockerfile, runtime, app, image_env, PRECOMPILE)
-                wall, cpu = cpu_timed(runtime, *training, cwd=app, extra_env=run_env)
-                ping = serve_to_ping(runtime, app, run_env, work / "serve")
-                times[precompiled].append((wall, cpu, ping))
-
-        slim(runtime)
-        printed = workdir_steps(dockerfile, runtime, app, image_env, PRECOMPILE)
-        bytecode = sum(
-            p.stat().st_size for p in runtime.root.glob("lib/python*/**/*.pyc")
+        images: dict[str, tuple[Env, Path, dict[str, str]]] = {}
+        for number, (name, (strip, build_args)) in enumerate(STATES.items()):
+            runtime = create_env(
+                work / f"runtime-{number}",
+                str(project_whl),
+                str(wheel),
+                compile_bytecode=False,  # the image has only what precompile writes
+            )
+            app = work / f"app-{number}"
+            image_env = runtime_folder(dockerfile, context, app)
+            slim(runtime, dockerfile, strip=strip)
+            workdir_steps(dockerfile, runtime, app, image_env, build_args)
+            (app / "data" / "01_raw").mkdir()
+            for raw in (project / "data/01_raw").glob("*.csv"):  # the mounted volume
+                shutil.copy2(raw, app / "data/01_raw")
+            run_env = {**image_env, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
+            images[name] = (runtime, app, run_env)
+        default = create_env(
+            work / "default",
+            *default_requirements(dev, project, work, wheel),
+            compile_bytecode=False,
         )
+        default_size, _ = site_packages_size(default.root)
+        sizes = {
+            name: site_packages_size(r.root)[0] for name, (r, _, _) in images.items()
+        }
+
+        training = ("kedro", "run", "--pipelines", "training")
+        first = images["default build"]
+        first[0].run(
+            *training, cwd=first[1], extra_env=first[2]
+        )  # the store, a champion
+        times: dict[str, list[tuple[float, float, float]]] = {n: [] for n in STATES}
+        for i in range(runs):
+            for name in STATES if i % 2 == 0 else reversed(STATES):
+                runtime, app, run_env = images[name]
+                ping = serve_to_ping(runtime, app, run_env, work / "serve")
+                wall, cpu = cpu_timed(runtime, *training, cwd=app, extra_env=run_env)
+                times[name].append((ping, wall, cpu))
+
+        runtime, app, run_env = images["default build"]
         verbose = runtime.run(
             *training, cwd=app, extra_env={**run_env, "PYTHONVERBOSE": "1"}
         ).stderr
         from_bytecode, from_source = code_loaded(verbose, runtime.root)
         site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
 
-    print(f"The image's runs, {runs} interleaved rounds of each state (medians, s)")
-    print(f"  {'':34}{'without':>9}{'with':>9}  difference")
+    before, after = STATES
+    print(f"The image, built two ways; medians of {runs} interleaved rounds")
+    print(f"  {'':44}{before:>28}{after:>16}  change")
+    print(
+        f"  {'site-packages, MB':<44}{sizes[before] / 1e6:28.1f}"
+        f"{sizes[after] / 1e6:16.1f}  {(sizes[after] - sizes[before]) / 1e6:+.1f}"
+    )
+    print(
+        f"  {f'share of kedro-docker default ({default_size / 1e6:.1f} MB)':<44}"
+        f"{sizes[before] / default_size:28.2f}{sizes[after] / default_size:16.2f}"
+        "  (target: at most 0.60)"
+    )
     for index, label in enumerate(
-        ("training run, wall", "training run, CPU", "kedro mlops serve to /ping")
-    ):
-        before = median([t[index] for t in times[False]])
-        after = median([t[index] for t in times[True]])
-        print(
-            f"  {label:<34}{before:9.2f}{after:9.2f}  {after - before:+.2f} "
-            f"(ratio {after / before:.2f})"
+        (
+            "kedro mlops serve to its first /ping, s",
+            "training run to its end, s (wall)",
+            "training run, CPU s",
         )
-    for precompiled in (False, True):
-        each = "; ".join(f"{w:.1f} {c:.1f} {p:.1f}" for w, c, p in times[precompiled])
-        print(f"  {'with' if precompiled else 'without'}: {each}")
-    print(f"Precompile step: {printed.strip()}")
-    print(f"  bytecode in site-packages: {bytecode / 1e6:.1f} MB")
+    ):
+        was = median([t[index] for t in times[before]])
+        now = median([t[index] for t in times[after]])
+        target = "  (target: at most 3 s)" if index == 0 else ""
+        print(f"  {label:<44}{was:28.2f}{now:16.2f}  {now - was:+.2f}{target}")
+    for name in STATES:
+        each = "; ".join(f"{p:.1f} {w:.1f} {c:.1f}" for p, w, c in times[name])
+        print(f"  {name} (ping, wall, CPU): {each}")
     total = len(from_bytecode) + len(from_source)
     print(
-        f"  a training run loaded {len(from_bytecode)} of the {total} site-packages "
-        f"modules it imports from that bytecode ({len(from_bytecode) / total:.1%}); "
-        f"compiled from source: {len(from_source)}"
+        f"Default build: a training run loaded {len(from_bytecode)} of the {total} "
+        f"site-packages modules it imports from bytecode "
+        f"({len(from_bytecode) / total:.1%}); compiled from source: {len(from_source)}"
     )
     for source in sorted(from_source):
         print(f"    {source.relative_to(site)}")
@@ -148,7 +184,7 @@ def serve_to_ping(runtime: Env, app: Path, run_env: dict[str, str], tmp: Path) -
                 with urllib.request.urlopen(url, timeout=5) as answer:
                     if answer.status == 200:
                         return time.perf_counter() - start
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise RuntimeError(f"kedro mlops serve stopped ({process.returncode})")
     finally:
         stop(process)

@@ -94,3 +94,14 @@ def arg_defaults(stage: Stage) -> dict[str, str]:
         name, _, default = args.partition("=")
         values[name.strip()] = default.strip()
     return values
+
+
+def module_command(stage: Stage, module: str) -> list[str]:
+    """The words of the shell command, among the stage's RUN lines (each split at
+    ``&&``), that runs ``python -m <module>``."""
+    for args in stage.all("RUN"):
+        for command in args.split("&&"):
+            words = shlex.split(command)
+            if module in words and "-m" in words:
+                return words
+    raise LookupError(f"no RUN line of the {stage.name} stage runs -m {module}")

@@ -5,10 +5,13 @@
 * :func:`runtime_folder`: the runtime stage's own ``COPY`` and ``mkdir -p``
   lines applied to an empty folder, and its ``ENV`` settings returned, as
   parsed from the project's Dockerfile;
-* :func:`slim`: the install step's ``python -m kedro_mlops.docker.slim``;
+* :func:`slim`: the build stage's ``python -m kedro_mlops.docker.slim`` on the
+  environment it installs (which the runtime stage copies), with the
+  Dockerfile's options: removing what the runs never load, stripping the
+  shared libraries;
 * :func:`workdir_steps`: the runtime stage's RUN lines that follow its
-  WORKDIR (writing the bytecode the runs use, when the build argument asks for
-  it), run in that folder with the runtime environment first on PATH;
+  WORKDIR (writing the bytecode the runs use, unless a build argument turns
+  it off), run in that folder with the runtime environment first on PATH;
 * :func:`code_loaded`: which modules a ``python -v`` run loaded from bytecode.
 """
 
@@ -23,14 +26,15 @@ from harness.dockerfile import (
     created_folders,
     env_values,
     local_copies,
+    module_command,
     parse,
     workdir_runs,
 )
 from harness.dockerignore import build_context
 from harness.envs import Env, wheel_of
 
-# The build argument that turns the precompile step on.
-PRECOMPILE = {"KEDRO_MLOPS_PRECOMPILE": "1"}
+# The build argument that turns the precompile step off (it is on by default).
+NO_PRECOMPILE = {"KEDRO_MLOPS_PRECOMPILE": "0"}
 
 
 def copy_context(project: Path, context: Path) -> Path:
@@ -69,19 +73,33 @@ def runtime_folder(dockerfile: Path, context: Path, app: Path) -> dict[str, str]
     }
 
 
-def slim(runtime: Env) -> str:
-    """The install step's slimming of the environment; return what it printed."""
-    return subprocess.run(
-        [
-            str(runtime.bin / "python"),
-            "-m",
-            "kedro_mlops.docker.slim",
-            str(runtime.root),
-        ],
-        check=True,
+def slim(runtime: Env, dockerfile: Path, strip: bool = True) -> str:
+    """The build stage's slimming of the environment, as the Dockerfile runs it
+    (its paths in the image mapped to ``runtime``); ``strip=False`` adds
+    ``--no-strip``. Return what it printed (stdout, then stderr)."""
+    stages = parse(dockerfile)
+    build = next(s for s in stages if s.name == "build")
+    image_env = env_values(next(s for s in stages if s.name == "runtime"))
+    root = image_env["VIRTUAL_ENV"]  # where the image has the environment
+
+    def in_rehearsal(word: str) -> str:
+        return str(runtime.root) + word[len(root) :] if word.startswith(root) else word
+
+    command = [
+        in_rehearsal(w) for w in module_command(build, "kedro_mlops.docker.slim")
+    ]
+    result = subprocess.run(
+        command + ([] if strip else ["--no-strip"]),
+        env=runtime.environ(),
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}"
+        )
+    return result.stdout + result.stderr
 
 
 def workdir_steps(

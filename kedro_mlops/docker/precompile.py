@@ -9,8 +9,9 @@ that the catalog names, MLflow's tracking stores and its model server
 lives in the environment's ``site-packages`` into its ``__pycache__``, and
 prints how many files and bytes it wrote.
 
-The Dockerfile runs it when built with ``--build-arg KEDRO_MLOPS_PRECOMPILE=1``
-(off by default: its bytes would take the image over its size target).
+The Dockerfile runs it unless built with ``--build-arg KEDRO_MLOPS_PRECOMPILE=0``
+(its bytes fit in the image's size target once the shared libraries are
+stripped: :mod:`kedro_mlops.docker.strip`).
 
 Why: the image has no bytecode caches (:mod:`kedro_mlops.docker.slim` deletes
 them) and cannot write any at run time (``PYTHONDONTWRITEBYTECODE``; the
@@ -100,13 +101,38 @@ RUN_MODULES = (
     "uvicorn.lifespan.on",
     "anyio._backends._asyncio",
     "kedro_mlops.docker.health",  # the image's HEALTHCHECK
+    # what the runs import later, inside functions
+    "kedro_mlops.parameters",
+    "kedro_mlops.plugin.errors",
+    "kedro_mlops.plugin.inputs",
+    "kedro_mlops.drift.tracking",
+    "kedro_mlops.schema.tracking",
+    "kedro_mlops.serving.estimators",
+    "kedro_mlops.tracking.server",
+    "kedro_mlops.tracking.stale",
+    "kedro_mlops.tracking.workers",
+    "sklearn.frozen",  # the estimators a bundled model shares
+    "alembic.command",  # MLflow's check of a store's schema
+    "alembic.config",
+    "mlflow.data.polars_dataset",
+    "mlflow.tracing.processor.base_mlflow",
+    "omegaconf._impl",
+    "fsspec.implementations.local",
+    "narwhals._namespace",
+    "narwhals._interchange.dataframe",
+    "narwhals.stable.v2._namespace",
+    "pandas.core.arrays.arrow.extension_types",
+    "PIL.BmpImagePlugin",  # Pillow's formats, registered when a plot is saved
+    "PIL.GifImagePlugin",
+    "PIL.JpegImagePlugin",
+    "PIL.PpmImagePlugin",
 )
 # Modules that the runs execute but that cannot be imported here: importing them
 # starts a command line or loads a model. Compiled from their source file.
 RUN_SCRIPTS = ("uvicorn.__main__", "kedro_mlops.serving.app")
 # Packages whose every module a run may load by path, not by import: MLflow
 # reads all its database migrations to check a store's schema.
-RUN_FOLDERS = ("mlflow.store.db_migrations",)
+RUN_FOLDERS = ("mlflow.store.db_migrations", "mlflow.store.db")
 ENTRY_POINT_GROUPS = ("kedro.hooks", "kedro.project_commands", "kedro.cli_hooks")
 CATALOG_KEYS = ("type", "dataset")  # `dataset:` names the dataset a wrapper wraps
 

@@ -18,11 +18,15 @@ environment's ``site-packages``:
   (the same modules stay as pure Python beside them; Matplotlib uses fontTools
   only to embed fonts in PDF and PostScript files).
 
-It prints what it freed. The Docker image runs it right after installing the
-project's wheel (and, built with ``KEDRO_MLOPS_PRECOMPILE=1``, later writes back
-the bytecode of the modules the runs import: :mod:`kedro_mlops.docker.precompile`);
-the tests' build rehearsal trains, scores and serves in an environment prepared
-this way.
+Then it strips the environment's shared libraries of symbols and debugging
+information that loading them never reads (:mod:`kedro_mlops.docker.strip`,
+which needs GNU binutils' ``strip``; ``--no-strip`` skips it).
+
+It prints what it freed, and the libraries it left unstripped. The Docker
+image's build stage runs it right after installing the project's wheel (the
+runtime stage later writes back the bytecode of the modules the runs import:
+:mod:`kedro_mlops.docker.precompile`); the tests' build rehearsal trains,
+scores and serves in an environment prepared this way.
 
 Example:
     >>> import tempfile
@@ -42,7 +46,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
+
+from kedro_mlops.docker.strip import FIX, strip_libraries
 
 FOLDERS = {"tests", "test", "__pycache__"}
 SUFFIXES = {".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cc", ".cpp", ".pyi"}
@@ -96,15 +103,64 @@ def _remove(path: Path) -> tuple[int, int]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not Path(argv[0]).is_dir():
-        sys.stderr.write("usage: python -m kedro_mlops.docker.slim ENVIRONMENT_DIR\n")
-        return 2
-    removed, freed = slim(Path(argv[0]))
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m kedro_mlops.docker.slim",
+        description="Remove what running the environment never needs; strip its "
+        "shared libraries.",
+    )
+    parser.add_argument("environment", type=Path, metavar="ENVIRONMENT_DIR")
+    parser.add_argument(
+        "--no-strip", action="store_true", help="keep the shared libraries as they are"
+    )
+    args = parser.parse_args(argv)
+    if not args.environment.is_dir():
+        parser.error(f"{args.environment} is not a folder")
+    if not args.no_strip and shutil.which("strip") is None:  # before any change
+        sys.stderr.write(
+            "kedro-mlops: cannot strip the shared libraries: there is no `strip` "
+            f"program on PATH. {FIX}\n"
+        )
+        return 1
+    removed, freed = slim(args.environment)
     sys.stdout.write(
         f"kedro-mlops: removed {removed} files ({freed / 1e6:.1f} MB) "
         "not needed at run time\n"
     )
+    if args.no_strip:
+        return 0
+    stripped, saved, kept = strip_libraries(args.environment)
+    sys.stdout.write(
+        f"kedro-mlops: stripped {stripped} shared libraries ({saved / 1e6:.1f} MB)\n"
+    )
+    for line in _kept_lines(kept):
+        sys.stderr.write(f"kedro-mlops: {line}\n")
     return 0
+
+
+def _kept_lines(kept: list[tuple[str, str]]) -> list[str]:
+    """One line per reason: the libraries left unstripped (by package when many).
+
+    Example:
+        >>> kept = [(f"numpy.libs/{n}.so", "it moves") for n in "abc"]
+        >>> _kept_lines(kept + [("PIL/d.so", "it moves"), ("x/e.so", "strip said: bad")])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        ['left 4 shared libraries unstripped: PIL (1), numpy.libs (3); it moves',
+         'left 1 shared library unstripped: x/e.so; strip said: bad']
+    """
+    by_reason: dict[str, list[str]] = {}
+    for path, reason in kept:
+        by_reason.setdefault(reason, []).append(path)
+    lines = []
+    for reason, paths in by_reason.items():
+        listed = ", ".join(paths)
+        if len(paths) > 3:
+            packages = Counter(path.split("/", 1)[0] for path in paths)
+            listed = ", ".join(f"{name} ({n})" for name, n in sorted(packages.items()))
+        noun = "library" if len(paths) == 1 else "libraries"
+        lines.append(f"left {len(paths)} shared {noun} unstripped: {listed}; {reason}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@
   that `kedro docker build` produces;
 * the build rehearsal computes the build context from `.dockerignore` as Docker
   does, then performs the Dockerfile's steps: the project's wheel is built from
-  that context, installed with kedro-mlops (no extras) into a fresh environment
-  and slimmed, the runtime stage's COPY lines and ENV settings are applied to an
-  empty folder, its RUN line there writes nothing by default and, with the
-  build argument KEDRO_MLOPS_PRECOMPILE=1, the bytecode of the modules the runs
-  import; then training and batch inference run there from the installed
-  package, with the data folder as the volume;
+  that context, installed with kedro-mlops (no extras) into a fresh environment,
+  slimmed and its shared libraries stripped, the runtime stage's COPY lines and
+  ENV settings are applied to an empty folder, its RUN line there writes the
+  bytecode of the modules the runs import (nothing with the build argument
+  KEDRO_MLOPS_PRECOMPILE=0); then training and batch inference run there from
+  the installed package, with the data folder as the volume, and the champion
+  is served from that environment;
 * the champion is served with `kedro mlops serve` (MLflow's model server) on
   127.0.0.1 and must answer like batch inference, reject bad rows with a 4xx,
   and print no per-request Kedro logging;
@@ -41,7 +42,7 @@ from harness.dockerfile import created_folders, parse
 from harness.dockerignore import build_context
 from harness.envs import REPO, create_env, free_port, new_project
 from harness.rehearsal import (
-    PRECOMPILE,
+    NO_PRECOMPILE,
     code_loaded,
     copy_context,
     project_wheel,
@@ -244,10 +245,22 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     context = copy_context(project, tmp_path / "context")
     project_whl = project_wheel(context, tmp_path / "dist")
     assert project_whl.name.startswith("churn_model-")
-    # -- the runtime stage: the wheels alone (kedro-mlops without extras) --
+    # ...then the environment that the runtime stage copies: the wheels alone
+    # (kedro-mlops without extras), slimmed, with binutils' strip at hand
+    build = next(s for s in parse(project / "Dockerfile") if s.name == "build")
+    assert "install -y --no-install-recommends binutils" in build.all("RUN")[0]
     runtime = create_env(tmp_path / "opt-venv", str(project_whl), str(wheel))
     python = str(runtime.bin / "python")
-    assert "not needed at run time" in slim(runtime)
+    site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
+    slimmed = slim(runtime, project / "Dockerfile")
+    assert "not needed at run time" in slimmed
+    # ...whose shared libraries lost their symbol tables, except those the step
+    # names as left unstripped (stripping would change what the loader maps)
+    stripped = int(re.search(r"stripped (\d+) shared libraries", slimmed)[1])
+    kept = re.search(r"left (\d+) shared librar", slimmed)
+    with_symbols = _with_symbol_table(site)
+    assert stripped > 200
+    assert len(with_symbols) <= (int(kept[1]) if kept else 0), with_symbols[:10]
     absent = subprocess.run(
         [
             python,
@@ -261,7 +274,7 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
         check=True,
     )
     assert absent.stdout.strip() == "[]"
-    # ...then the runtime stage's own COPY, mkdir and ENV lines, in an empty folder
+    # -- the runtime stage: its own COPY, mkdir and ENV lines, in an empty folder
     app = tmp_path / "app"
     image_env = runtime_folder(project / "Dockerfile", context, app)
     copied = sorted(
@@ -272,16 +285,14 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     ] + ["pyproject.toml"]
     stage = next(s for s in parse(project / "Dockerfile") if s.name == "runtime")
     assert {"data", "conf/local", "src"} <= set(created_folders(stage))
-    # ...and its RUN line in that folder, with the image's ENV: by default it
-    # writes nothing (the image's size target counts on it)...
-    site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
+    # ...and its RUN line in that folder, with the image's ENV: with the build
+    # argument KEDRO_MLOPS_PRECOMPILE=0 it writes nothing...
     laid_out = sorted(app.rglob("*"))
-    assert workdir_steps(project / "Dockerfile", runtime, app, image_env) == ""
+    dockerfile = project / "Dockerfile"
+    assert workdir_steps(dockerfile, runtime, app, image_env, NO_PRECOMPILE) == ""
     assert not list(site.rglob("*.pyc"))
-    # ...and with the build argument, the bytecode of what the runs import
-    printed = workdir_steps(
-        project / "Dockerfile", runtime, app, image_env, build_args=PRECOMPILE
-    )
+    # ...and by default the bytecode of what the runs import
+    printed = workdir_steps(dockerfile, runtime, app, image_env)
     assert re.search(r"wrote the bytecode of \d+ modules \(\d+\.\d MB\)", printed)
     assert sorted(app.rglob("*")) == laid_out  # it left nothing in the image
     volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
@@ -338,6 +349,7 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     serve_tmp.mkdir()
     with serving(runtime, app, serve_tmp, run_env) as running:
         assert (serve_tmp / "kedro-mlops-serving.port").is_file()
+        assert _request(running["url"] + "/ping")[0] == 200
         status, body = _request(running["url"] + "/invocations", _split(batch))
     assert status == 200, body
     # (the server removed the health check's marker when it stopped)
@@ -354,6 +366,28 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.artifact_location.endswith(f"{store.parent}/mlartifacts")
     assert any((store.parent / "mlartifacts").rglob("MLmodel"))
+
+
+def _with_symbol_table(site: Path) -> list[str]:
+    """The shared libraries under ``site`` that still have a symbol table."""
+    libraries = sorted(
+        str(p)
+        for p in site.rglob("*.so*")
+        if p.is_file() and (p.suffix == ".so" or ".so." in p.name)
+    )
+    listing = subprocess.run(
+        ["readelf", "--section-headers", "--wide", *libraries],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found, current = [], None
+    for line in listing.splitlines():
+        if line.startswith("File: "):
+            current = line.removeprefix("File: ")
+        elif " .symtab " in line and current is not None:
+            found.append(current)
+    return found
 
 
 # ---- serving -------------------------------------------------------------------
