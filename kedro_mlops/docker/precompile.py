@@ -114,7 +114,6 @@ RUN_MODULES = (
     "sklearn.frozen",  # the estimators a bundled model shares
     "alembic.command",  # MLflow's check of a store's schema
     "alembic.config",
-    "mlflow.data.polars_dataset",
     "mlflow.tracing.processor.base_mlflow",
     "omegaconf._impl",
     "fsspec.implementations.local",
