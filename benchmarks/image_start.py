@@ -3,14 +3,16 @@ stripped libraries and without bytecode.
 
 Two runtime environments are made as :mod:`harness.rehearsal` makes the one of
 the tests' build rehearsal (the project's wheel and kedro-mlops without extras,
-a folder laid out as the image's WORKDIR, the image's ENV, so no bytecode is
-written at run time), each with its own folder, both using one sqlite store that
-already holds a champion:
+on a copy of this Python laid out as in the official slim images, whose standard
+library has no bytecode; a folder laid out as the image's WORKDIR; the image's
+ENV, so no bytecode is written at run time), each with its own folder, both
+using one sqlite store that already holds a champion:
 
 * **default build**: the Dockerfile's steps with no build argument: the build
   stage's `python -m kedro_mlops.docker.slim` (it strips the shared libraries),
   then the runtime stage's RUN line, which writes the bytecode of the modules the
-  runs import (`python -m kedro_mlops.docker.precompile`);
+  runs import, installed or from the standard library
+  (`python -m kedro_mlops.docker.precompile`);
 * **not stripped, no bytecode**: the same with `--no-strip` and the build
   argument `KEDRO_MLOPS_PRECOMPILE=0`, as the image was before both.
 
@@ -48,6 +50,7 @@ from _common import (
     create_env,
     default_requirements,
     free_port,
+    image_python,
     median,
     new_project,
     site_packages_size,
@@ -167,6 +170,7 @@ def build_image(
         str(project_wheel(context, work / f"dist-project-{number}")),
         str(wheel),
         compile_bytecode=False,  # the image has only what precompile writes
+        python=image_python(work / f"python-{number}"),  # the base image's
     )
     app = work / f"app-{number}"
     image_env = runtime_folder(dockerfile, context, app)

@@ -102,25 +102,60 @@ def with_tools(wheel: Path) -> str:
     return f"kedro-mlops[tools] @ {wheel.resolve().as_uri()}"
 
 
-def create_env(root: Path, *requirements: str, compile_bytecode: bool = True) -> Env:
+def create_env(
+    root: Path,
+    *requirements: str,
+    compile_bytecode: bool = True,
+    python: Path | None = None,
+) -> Env:
     """A brand-new environment with ``requirements`` installed (paths or names).
 
     With their bytecode compiled, as ``pip install`` does: uv writes none unless
     asked, and where ``PYTHONDONTWRITEBYTECODE`` is set (these machines, many
     images) every ``kedro`` command would compile every module it imports.
     ``compile_bytecode=False`` gives an environment as an image without
-    bytecode has it.
+    bytecode has it. ``python``: the interpreter (this one by default; for the
+    image's, :func:`image_python`, whose standard library is left without
+    bytecode, as the image has it).
     """
+    interpreter = str(python or sys.executable)
+    environ = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"} if python else None
     subprocess.run(
-        [uv(), "venv", "--quiet", "--python", sys.executable, str(root)], check=True
+        [uv(), "venv", "--quiet", "--python", interpreter, str(root)],
+        check=True,
+        env=environ,
     )
     compile_flag = ["--compile-bytecode"] if compile_bytecode else []
     subprocess.run(
         [uv(), "pip", "install", "--quiet", *compile_flag]
         + ["--python", str(root / "bin" / "python"), *requirements],
         check=True,
+        env=environ,
     )
     return Env(root)
+
+
+def image_python(folder: Path) -> Path:
+    """A copy of the Python running this, laid out as in the official
+    ``python:<version>-slim`` images: its standard library without test suites,
+    IDLE, Tk or any bytecode (those images delete every ``.pyc``), and no
+    installed package. Returns the copy's interpreter, for :func:`create_env`.
+
+    The copy's shared ``libpython``, if any, is the original's: the
+    interpreter's run path names it.
+    """
+    base = Path(sys.base_prefix)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (folder / "bin").mkdir(parents=True)
+    executable = folder / "bin" / version
+    shutil.copy2(base / "bin" / version, executable)
+    skip = shutil.ignore_patterns(
+        "site-packages", "test", "tests", "idle_test", "idlelib", "tkinter",
+        "turtledemo", "__pycache__", "*.pyc",
+    )  # fmt: skip
+    shutil.copytree(base / "lib" / version, folder / "lib" / version, ignore=skip)
+    (folder / "lib" / version / "site-packages").mkdir()
+    return executable
 
 
 def new_project(env: Env, parent: Path, name: str = "churn-model") -> Path:

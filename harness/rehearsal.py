@@ -90,7 +90,8 @@ def slim(runtime: Env, dockerfile: Path, strip: bool = True) -> str:
     ]
     result = subprocess.run(
         command + ([] if strip else ["--no-strip"]),
-        env=runtime.environ(),
+        # what the build stage writes outside the environment stays there
+        env={**runtime.environ(), "PYTHONDONTWRITEBYTECODE": "1"},
         check=False,
         capture_output=True,
         text=True,
@@ -134,8 +135,9 @@ def workdir_steps(
 
 
 def code_loaded(verbose: str, environment: Path) -> tuple[set[Path], set[Path]]:
-    """Source files of the ``environment``'s modules that a ``python -v`` run
-    loaded from their bytecode, and those it compiled from source."""
+    """Source files of the modules under ``environment`` (an environment, or an
+    interpreter's folder) that a ``python -v`` run loaded from their bytecode,
+    and those it compiled from source."""
     from_bytecode, from_source = set(), set()
     for line in verbose.splitlines():
         if not line.startswith("# code object from "):

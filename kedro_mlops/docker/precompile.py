@@ -6,17 +6,19 @@ training, batch inference and serving import: the Kedro CLI with its plugins'
 commands and hooks, the project's settings and pipelines, the dataset classes
 that the catalog names, MLflow's tracking stores and its model server
 (:data:`RUN_MODULES`). Then it compiles the source of every imported module that
-lives in the environment's ``site-packages`` into its ``__pycache__``, and
-prints how many files and bytes it wrote.
+lives in the environment's ``site-packages`` or in Python's standard library
+into its ``__pycache__`` (unless the bytecode there is up to date), and prints
+how many files and bytes it wrote.
 
 The Dockerfile runs it unless built with ``--build-arg KEDRO_MLOPS_PRECOMPILE=0``
 (its bytes fit in the image's size target once the shared libraries are
 stripped: :mod:`kedro_mlops.docker.strip`).
 
 Why: the image has no bytecode caches (:mod:`kedro_mlops.docker.slim` deletes
-them) and cannot write any at run time (``PYTHONDONTWRITEBYTECODE``; the
-environment belongs to root), so without this step every container compiles
-each module it imports, every time it starts. Compiling the whole environment
+them, and the official Python images delete the standard library's) and cannot
+write any at run time (``PYTHONDONTWRITEBYTECODE``; the environment belongs to
+root), so without this step every container compiles each module it imports,
+every time it starts. Compiling the whole environment
 instead would add bytecode for modules that no run loads (the sizes of both
 are in ``docs/deployment.md``).
 
@@ -140,7 +142,7 @@ class PrecompileError(RuntimeError):
     """The project that the image runs cannot be found or read."""
 
 
-def precompile(project: Path) -> tuple[int, int, list[str]]:
+def precompile(project: Path) -> tuple[dict[str, tuple[int, int]], list[str]]:
     """Import what the image's runs import; compile those modules' sources.
 
     Args:
@@ -148,15 +150,20 @@ def precompile(project: Path) -> tuple[int, int, list[str]]:
             and ``conf/``; the code is in the installed package).
 
     Returns:
-        (files written, bytes written, what could not be imported and why).
+        (files and bytes written under ``site-packages`` and under the standard
+        library, by those names; what could not be imported and why).
 
     Raises:
         PrecompileError: ``pyproject.toml`` or its ``[tool.kedro] package_name``
             is missing.
     """
     skipped = import_run_modules(project)
-    files, size = compile_sources(run_sources(), site_packages())
-    return files, size, skipped
+    sources = run_sources()
+    installed = site_packages()
+    written = {"site-packages": compile_sources(sources, installed)}
+    stdlib = [p for p in standard_library() if p not in installed]
+    written["standard library"] = compile_sources(sources, stdlib, exclude=installed)
+    return written, skipped
 
 
 def import_run_modules(project: Path) -> list[str]:
@@ -296,21 +303,53 @@ def site_packages() -> list[Path]:
     return sorted({Path(paths["purelib"]).resolve(), Path(paths["platlib"]).resolve()})
 
 
-def compile_sources(sources: Iterable[Path], roots: Iterable[Path]) -> tuple[int, int]:
-    """Write the bytecode of the ``.py`` sources that are under ``roots``.
+def standard_library() -> list[Path]:
+    """The folders of Python's standard library (pure and platform-specific)."""
+    paths = sysconfig.get_paths()
+    return sorted(
+        {Path(paths["stdlib"]).resolve(), Path(paths["platstdlib"]).resolve()}
+    )
+
+
+def compile_sources(
+    sources: Iterable[Path], roots: Iterable[Path], exclude: Iterable[Path] = ()
+) -> tuple[int, int]:
+    """Write the bytecode of the ``.py`` sources that are under ``roots`` (and
+    not under ``exclude``), unless it is there and up to date.
 
     Returns (files written, bytes written).
     """
     roots = [Path(root).resolve() for root in roots]
+    excluded = [Path(path).resolve() for path in exclude]
     written = size = 0
     for source in sorted({Path(s).resolve() for s in sources}):
         if source.suffix != ".py" or not any(r in source.parents for r in roots):
+            continue
+        if any(e in source.parents for e in excluded) or _up_to_date(source):
             continue
         target = py_compile.compile(str(source), doraise=True)
         assert target is not None  # None only without doraise
         written += 1
         size += Path(target).stat().st_size
     return written, size
+
+
+def _up_to_date(source: Path) -> bool:
+    """Whether the bytecode cache of ``source`` exists and Python would use it."""
+    try:
+        with open(importlib.util.cache_from_source(str(source)), "rb") as cached:
+            header = cached.read(16)
+    except OSError:
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    if int.from_bytes(header[4:8], "little") == 0:  # checked by time and size
+        stat = source.stat()
+        return header[8:16] == (
+            (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+            + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+        )
+    return header[8:16] == importlib.util.source_hash(source.read_bytes())
 
 
 @contextlib.contextmanager
@@ -340,15 +379,18 @@ def main(argv: list[str]) -> int:
         )
         return 2
     try:
-        files, size, skipped = precompile(Path.cwd())
+        written, skipped = precompile(Path.cwd())
     except PrecompileError as exc:
         sys.stderr.write(f"kedro-mlops: cannot precompile: {exc}\n")
         return 1
     for reason in skipped:
         sys.stderr.write(f"kedro-mlops: not precompiled: {reason}\n")
+    files, size = written["site-packages"]
+    std_files, std_size = written["standard library"]
     sys.stdout.write(
         f"kedro-mlops: wrote the bytecode of {files} modules ({size / 1e6:.1f} MB) "
-        "that the image's runs import\n"
+        f"that the image's runs import, and of {std_files} modules of the standard "
+        f"library ({std_size / 1e6:.1f} MB)\n"
     )
     return 0
 

@@ -51,6 +51,32 @@ def test_compiled_modules_are_loaded_from_their_bytecode(tmp_path):
     assert f"# code object from {site / 'pkg' / 'mod.py'}\n" not in verbose
 
 
+@pytest.mark.parametrize("reproducible", [False, True], ids=["timestamp", "hash"])
+def test_up_to_date_bytecode_is_not_written_again(tmp_path, monkeypatch, reproducible):
+    # (SOURCE_DATE_EPOCH makes py_compile check the source's hash, not its time)
+    if reproducible:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    site = tmp_path / "site"
+    (site / "vendored").mkdir(parents=True)
+    module, vendored = site / "mod.py", site / "vendored" / "other.py"
+    module.write_text("VALUE = 1\n")
+    vendored.write_text("VALUE = 2\n")
+    # a module under an excluded folder is left out
+    assert precompile.compile_sources(
+        [module, vendored], [site], [vendored.parent]
+    ) == (
+        1,
+        Path(importlib.util.cache_from_source(str(module))).stat().st_size,
+    )
+    assert not (vendored.parent / "__pycache__").exists()
+    # bytecode that Python would use is kept as it is
+    assert precompile.compile_sources([module], [site]) == (0, 0)
+    # a changed source is compiled again
+    module.write_text("VALUE = 41 + 1\n")
+    assert precompile.compile_sources([module], [site])[0] == 1
+    assert precompile.compile_sources([module], [site]) == (0, 0)
+
+
 def test_catalog_types_of_every_environment_and_wrapped_datasets(tmp_path):
     conf = tmp_path / "conf"
     (conf / "base" / "catalog").mkdir(parents=True)

@@ -40,7 +40,7 @@ import pytest
 
 from harness.dockerfile import created_folders, parse
 from harness.dockerignore import build_context
-from harness.envs import REPO, create_env, free_port, new_project
+from harness.envs import REPO, create_env, free_port, image_python, new_project
 from harness.rehearsal import (
     NO_PRECOMPILE,
     code_loaded,
@@ -249,7 +249,11 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     # (kedro-mlops without extras), slimmed, with binutils' strip at hand
     build = next(s for s in parse(project / "Dockerfile") if s.name == "build")
     assert "install -y --no-install-recommends binutils" in build.all("RUN")[0]
-    runtime = create_env(tmp_path / "opt-venv", str(project_whl), str(wheel))
+    # (on the base image's Python: a standard library without bytecode)
+    base = image_python(tmp_path / "python")
+    runtime = create_env(
+        tmp_path / "opt-venv", str(project_whl), str(wheel), python=base
+    )
     python = str(runtime.bin / "python")
     site = next(runtime.root.glob("lib/python*/site-packages")).resolve()
     slimmed = slim(runtime, project / "Dockerfile")
@@ -291,9 +295,15 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     dockerfile = project / "Dockerfile"
     assert workdir_steps(dockerfile, runtime, app, image_env, NO_PRECOMPILE) == ""
     assert not list(site.rglob("*.pyc"))
-    # ...and by default the bytecode of what the runs import
+    assert not list(base.parent.parent.rglob("*.pyc"))
+    # ...and by default the bytecode of what the runs import, installed or
+    # from the standard library
     printed = workdir_steps(dockerfile, runtime, app, image_env)
-    assert re.search(r"wrote the bytecode of \d+ modules \(\d+\.\d MB\)", printed)
+    assert re.search(
+        r"wrote the bytecode of \d+ modules \(\d+\.\d MB\) that the image's runs "
+        r"import, and of \d+ modules of the standard library \(\d+\.\d MB\)",
+        printed,
+    )
     assert sorted(app.rglob("*")) == laid_out  # it left nothing in the image
     volume = app / "data" / "01_raw"  # docker run -v "$PWD/data:/home/kedro/app/data"
     volume.mkdir()
@@ -326,6 +336,11 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
         assert site / module in from_bytecode, module
     covered = len(from_bytecode) / (len(from_bytecode) + len(from_source))
     assert covered > 0.95, sorted(from_source)
+    std_bytecode, std_source = code_loaded(training.stderr, base.parent.parent)
+    assert (
+        base.parent.parent / "lib" / base.name / "json" / "decoder.py" in std_bytecode
+    )
+    assert len(std_source) <= 0.05 * len(std_bytecode), sorted(std_source)
     runtime.run("kedro", "run", "--pipelines", "inference", cwd=app, extra_env=run_env)
 
     from mlflow import MlflowClient
