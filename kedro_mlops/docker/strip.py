@@ -121,7 +121,10 @@ def strip_library(path: Path, program: str = "strip") -> int | str:
         size, new_size = path.stat().st_size, copy.stat().st_size
         if new_size >= size:
             return 0
-        if loaded_image(copy) != loaded_image(path):
+        mapped = loaded_image(path)
+        if mapped is None:
+            return "its program headers cannot be read"
+        if loaded_image(copy) != mapped:
             return CHANGED
         shutil.copymode(path, copy)
         os.replace(copy, path)  # a new file: other hard links keep the original
