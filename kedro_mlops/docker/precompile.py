@@ -93,7 +93,8 @@ RUN_MODULES = (
     "pandas.io.formats.csvs",
     "pandas.core.methods.to_dict",
     "matplotlib.backends.backend_agg",
-    # `kedro mlops serve` execs uvicorn on kedro_mlops.serving.app
+    # `kedro mlops serve` runs uvicorn on kedro_mlops.serving.app (in its own
+    # process with one worker; execs `python -m uvicorn` with more)
     "mlflow.pyfunc.scoring_server",
     "uvicorn.main",
     "uvicorn.loops.auto",

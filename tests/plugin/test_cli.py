@@ -143,14 +143,31 @@ def test_commands_outside_a_project_say_where_to_run_them(tmp_path, monkeypatch)
 
 @pytest.fixture
 def execve(monkeypatch, tmp_path):
-    """Stops ``serve`` where it would become the server: the call is recorded.
-    The health check's marker goes to the test's folder."""
-    from kedro_mlops.docker import health
+    """Stops ``serve`` where it would start the server, recording how: ("exec",
+    command, environment) for uvicorn replacing this process, ("here", uvicorn's
+    app and options, environment) for the one server run in this process (whose
+    environment changes are undone), and the BLAS thread limit it sets. The
+    health check's marker goes to the test's folder."""
+    import uvicorn
 
-    calls = []
-    monkeypatch.setattr(os, "execve", lambda *call: calls.append(call))
+    from kedro_mlops.docker import health
+    from kedro_mlops.plugin import cli
+
+    calls: list = []
+    monkeypatch.setattr(
+        os, "execve", lambda _, command, env: calls.append(("exec", command, env))
+    )
+    monkeypatch.setattr(
+        uvicorn,
+        "run",
+        lambda app, **options: calls.append(("here", (app, options), dict(os.environ))),
+    )
+    monkeypatch.setattr(cli, "_limit_blas_threads", lambda n: calls.append(("blas", n)))
     monkeypatch.setattr(health, "MARKER", tmp_path / "serving.port")
-    return calls
+    saved = dict(os.environ)
+    yield calls
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _register_champion(name: str = PACKAGE) -> str:
@@ -177,8 +194,8 @@ def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp
     # then uvicorn would replace this process with MLflow's app on that model
     assert result.exit_code == 0, result.output
     assert f"models:/{PACKAGE}@champion (version {version})" in result.output
-    ((executable, command, environ),) = execve
-    assert executable == sys.executable
+    ((how, command, environ),) = execve
+    assert how == "exec"
     assert command == [
         sys.executable, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "9001",
         "--workers", "2", "kedro_mlops.serving.app:app",
@@ -198,13 +215,37 @@ def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp
     assert (tmp_path / "serving.port").read_text() == "9001"
 
 
+def test_one_server_process_is_this_one(tracked, tracking_uri, execve, tmp_path):
+    from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
+
+    # given a registered champion
+    _register_champion()
+    # when it is served by one worker (the default)
+    result = mlops("serve", "--port", "9002")
+    assert result.exit_code == 0, result.output
+    # then uvicorn runs MLflow's app in this process, which imported MLflow
+    # already, with the environment a new server process would get
+    ((limit, threads), (how, (app, options), environ)) = execve
+    assert (limit, how) == ("blas", "here")
+    assert app == "kedro_mlops.serving.app:app"
+    assert options == {"host": "127.0.0.1", "port": 9002}
+    assert (Path(environ[MODEL_VARIABLE]) / "MLmodel").is_file()
+    assert environ["MLFLOW_TRACKING_URI"] == tracking_uri
+    assert environ[PORT_VARIABLE] == "9002"
+    assert environ[LIMIT_VARIABLE] == "16"
+    # and one thread per BLAS call, as OMP_NUM_THREADS gives a new process
+    assert environ["OMP_NUM_THREADS"] == "1"
+    assert threads == 1
+    assert (tmp_path / "serving.port").read_text() == "9002"
+
+
 def test_serve_takes_the_request_size_limit_from_mlops_yml_or_the_option(
     tracked, execve
 ):
     # given a champion, and a limit in mlops.yml
     _register_champion()
     Path("conf/base/mlops.yml").write_text("serving:\n  max_request_mb: 2.5\n")
-    # then the server processes get it
+    # then the server gets it
     assert mlops("serve").exit_code == 0
     assert execve[-1][2][LIMIT_VARIABLE] == "2.5"
     # and the option (or its environment variable) wins
@@ -246,7 +287,7 @@ def test_serve_uses_the_model_name_training_and_inference_use(tracked, execve):
     assert "The model has two names: registry.model_name is 'churn_renamed'" in (
         result.output
     )
-    assert len(execve) == 1
+    assert [call[0] for call in execve] == ["blas", "here"]
 
 
 def test_serve_without_a_champion_says_how_to_get_one(tracked, execve):

@@ -362,11 +362,15 @@ def test_rehearsal_trains_and_scores_from_the_installed_wheel(project, wheel, tm
     batch = pd.read_csv(volume / "batch_production.csv").head(3)
     serve_tmp = tmp_path / "serve"
     serve_tmp.mkdir()
-    with serving(runtime, app, serve_tmp, run_env) as running:
+    with serving(runtime, app, serve_tmp, run_env) as running:  # one worker
         assert (serve_tmp / "kedro-mlops-serving.port").is_file()
         assert _request(running["url"] + "/ping")[0] == 200
+        started = len(running["log"].read_text().splitlines())
         status, body = _request(running["url"] + "/invocations", _split(batch))
+        answered = running["log"].read_text().splitlines()[started:]
     assert status == 200, body
+    # one access line, and no Kedro run logging for the request
+    assert len(answered) == 1 and '"POST /invocations HTTP/1.1" 200' in answered[0]
     # (the server removed the health check's marker when it stopped)
     assert not (serve_tmp / "kedro-mlops-serving.port").exists()
     served = pd.DataFrame(json.loads(body)["predictions"])
