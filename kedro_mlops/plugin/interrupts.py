@@ -38,6 +38,17 @@ logger = logging.getLogger(__name__)
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _DEFAULTS = (signal.SIG_DFL, signal.default_int_handler)
+#: How soon a signal that arrived inside a logging handler is raised again.
+RETRY_SECONDS = 0.05
+
+
+def _in_logging(frame: Any) -> bool:
+    """Whether ``frame`` runs inside the ``logging`` module's handlers."""
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "logging":
+            return True
+        frame = frame.f_back
+    return False
 
 
 class RunInterrupted(Exception):
@@ -118,4 +129,19 @@ class Interrupts:
         self.received = signum
         if self.run_id is not None:
             atexit.register(mark_killed, self.run_id)
-        raise RunInterrupted(signum)
+        self._raise_outside_logging(signum, frame)
+
+    def _raise_outside_logging(self, signum: int, frame: Any) -> None:
+        """Raise :class:`RunInterrupted`, unless ``frame`` is inside a logging
+        handler, which would print the exception as a "Logging error" and carry
+        on: then try again 50 ms later (SIGALRM), until it is outside."""
+        if not _in_logging(frame):
+            raise RunInterrupted(signum)
+        previous = signal.getsignal(signal.SIGALRM)
+
+        def again(_: int, later: Any) -> None:
+            signal.signal(signal.SIGALRM, previous)
+            self._raise_outside_logging(signum, later)
+
+        signal.signal(signal.SIGALRM, again)
+        signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)

@@ -124,3 +124,35 @@ def test_a_swallowed_interruption_is_raised_again_by_check():
     finally:
         atexit.unregister(mark_killed)
         interrupts.restore()
+
+
+def test_a_signal_inside_a_logging_handler_is_raised_just_after_it(capfd):
+    # given a log handler that is busy writing when the signal arrives
+    import logging
+    import time
+
+    class Busy(logging.Handler):
+        def emit(self, record):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # the signal's handler runs here, inside emit
+            emitted.append(record.getMessage())
+
+    emitted: list[str] = []
+    alarm = signal.getsignal(signal.SIGALRM)
+    log = logging.getLogger("tests.interrupts.busy")
+    log.propagate = False
+    log.addHandler(Busy())
+    interrupts = Interrupts()
+    interrupts.install("run-1")
+    try:
+        # when it logs, then the record is written whole, and the interruption
+        # is raised after the handler, not printed by logging as its own error
+        with pytest.raises(RunInterrupted, match="SIGTERM"):
+            log.warning("writing")
+            time.sleep(2)
+    finally:
+        atexit.unregister(mark_killed)
+        log.handlers.clear()
+    assert emitted == ["writing"]
+    assert "Logging error" not in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGALRM) is alarm  # put back
