@@ -73,7 +73,7 @@ def effective_credentials(
 
 def check_placeholders(conf_credentials: Mapping[str, Any], source: str) -> None:
     """Refuse credentials that still hold a placeholder of the examples."""
-    values = {**effective_credentials({}), **conf_credentials}
+    values = effective_credentials(conf_credentials)
     left = sorted(k for k, v in values.items() if PLACEHOLDER in str(v))
     if not left:
         return

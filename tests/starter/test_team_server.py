@@ -80,20 +80,10 @@ def admin(team_server):
     """An MLflow client of the server, logged in as its admin."""
     from mlflow import MlflowClient
 
-    saved = {
-        k: os.environ.get(k)
-        for k in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
-    }
-    os.environ["MLFLOW_TRACKING_USERNAME"] = "admin"
-    os.environ["MLFLOW_TRACKING_PASSWORD"] = team_server.admin_password
-    try:
+    with pytest.MonkeyPatch.context() as environ:
+        environ.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        environ.setenv("MLFLOW_TRACKING_PASSWORD", team_server.admin_password)
         yield MlflowClient(team_server.uri)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
