@@ -220,11 +220,24 @@ def flush_params() -> int:
         for param in params:
             mlflow.log_param(param.key, param.value)
         return len(params)
+    from mlflow.exceptions import MlflowException
+
     client = mlflow.MlflowClient()
+    run_id = run.info.run_id
     for start in range(0, len(params), PARAMS_PER_BATCH):
-        client.log_batch(
-            run.info.run_id, params=params[start : start + PARAMS_PER_BATCH]
-        )
+        batch = params[start : start + PARAMS_PER_BATCH]
+        try:
+            client.log_batch(run_id, params=batch)
+        except MlflowException as error:
+            if error.error_code != "BAD_REQUEST":
+                raise
+            # Another process of the same run (ParallelRunner's workers share
+            # parameters between nodes) inserted one of them between MLflow's
+            # check and its insert: the store refuses the whole batch. One at a
+            # time, MLflow takes a value already logged as it is, and still
+            # refuses a different one.
+            for param in batch:
+                client.log_param(run_id, param.key, param.value)
     return len(params)
 
 

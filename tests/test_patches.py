@@ -320,3 +320,53 @@ def test_a_nodes_parameters_go_in_one_request(tracking_uri):
     }
     # and a value too long for a parameter went kedro-mlflow's own way: a tag
     assert logged.tags["long"] == "x" * (MAX_PARAM_VAL_LENGTH + 1)
+
+
+def test_parameters_logged_meanwhile_by_another_worker_are_taken(tracking_uri):
+    # given kedro-mlflow's hook with the patch, in a run, and a second worker of
+    # the same run (ParallelRunner) that logs the same node parameter after
+    # MLflow has read the run's parameters and before it inserts the new ones
+    import mlflow
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+    from mlflow.store.tracking.dbmodels.models import SqlParam
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    from sqlalchemy.orm import Session
+
+    patches.install("tracking")
+    hook = MlflowHook()
+    add_all = Session.add_all
+    other_worker = SqlAlchemyStore(tracking_uri, "unused")
+    raced = []
+
+    def race_then_add(session, items):
+        items = list(items)
+        if not raced and items and isinstance(items[0], SqlParam):
+            raced.append(items[0].run_uuid)
+            other_worker.log_param(items[0].run_uuid, mlflow.entities.Param("a", "1"))
+        return add_all(session, items)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Session, "add_all", race_then_add)
+        with mlflow.start_run() as run:
+            hook._log_param("a", 1)
+            hook._log_param("b", 2)
+            # when the plugin's hook sends them
+            assert patches.flush_params() == 2
+    # then the race happened, and the run has each parameter once, with no error
+    assert raced == [run.info.run_id]
+    assert mlflow.get_run(run.info.run_id).data.params == {"a": "1", "b": "2"}
+
+
+def test_a_parameter_changed_by_another_worker_is_still_refused(tracking_uri):
+    # given a run where another worker logged a parameter with another value
+    import mlflow
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+    patches.install("tracking")
+    hook = MlflowHook()
+    with mlflow.start_run():
+        mlflow.log_param("a", "0")
+        hook._log_param("a", 1)
+        # when the plugin's hook sends the node's value, then MLflow's own error
+        with pytest.raises(Exception, match="Changing param values is not allowed"):
+            patches.flush_params()
