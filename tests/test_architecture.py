@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "tracking": {"config", "locks"},
     "serving": {"tracking", "patches", "schema", "docker"},
     "versioning": {"locks"},
-    "datasets": {"versioning"},
+    "datasets": {"versioning", "drift"},
     "scaffold": {"versioning"},
     "docker": set(),
     "plugin": {

@@ -230,3 +230,38 @@ def test_spark_timestamps_compare_like_pandas_datetimes(spark):
     # then the same verdict and statistic
     assert expected.drifted_columns == ["seen"]
     assert_same(report, expected, tolerance=SPARK_TOLERANCE)
+
+
+def test_the_drift_node_takes_spark_frames_and_parquet_batches(spark, parquet):
+    # given the drift pipeline's node, and the same data in three forms
+    from kedro_mlops.datasets import ParquetBatchesDataset
+    from kedro_mlops.drift.pipeline import check_batch
+
+    settings = CONFIG.model_dump()
+    pandas_outputs = check_batch(
+        pd.read_parquet(parquet["reference"]),
+        pd.read_parquet(parquet["current"]),
+        settings,
+    )
+    spark_outputs = check_batch(
+        spark.read.parquet(str(parquet["reference"])),
+        spark.read.parquet(str(parquet["current"])),
+        settings,
+    )
+    batch_outputs = check_batch(
+        pd.read_parquet(parquet["reference"]),
+        ParquetBatchesDataset(filepath=str(parquet["current"])).load(),
+        settings,
+    )
+    # then the retrain decisions are the same, and the metrics agree
+    assert spark_outputs[3] == pandas_outputs[3] == batch_outputs[3]
+    assert pandas_outputs[3]["retrain"] is True
+    for outputs, tolerance in (
+        (spark_outputs, SPARK_TOLERANCE),
+        (batch_outputs, 1e-12),
+    ):
+        assert outputs[2].keys() == pandas_outputs[2].keys()
+        for name, metric in pandas_outputs[2].items():
+            assert outputs[2][name]["value"] == pytest.approx(
+                metric["value"], rel=tolerance, abs=tolerance
+            ), name
