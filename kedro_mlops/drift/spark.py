@@ -1,17 +1,19 @@
 """Drift on Spark DataFrames: summaries computed on the executors, decided on the driver.
 
-No row reaches the driver. The reference's profile comes from Spark
-aggregations (``percentile_approx`` at the profile's quantile levels for the
-numeric columns, a count per category for the others); then each partition of
-the reference and of the current data is summarised where it lives
-(``mapInPandas`` running :func:`~kedro_mlops.drift.summaries.summarize` on
-its Arrow batches), and only the serialised summaries, a few kilobytes per
-column and partition, are collected and merged.
+No row reaches the driver. Each partition is worked on where it lives, by
+``mapInPandas`` over its Arrow batches: a first pass over the reference makes
+what its profile needs (a quantile sketch of each numeric column,
+:mod:`kedro_mlops.drift.sketch`, and the counts per category of the others);
+a second pass, over the reference and then the current data, summarises
+(:func:`~kedro_mlops.drift.summaries.summarize`). The serialised results are
+merged in a tree on the executors (``treeAggregate``), so the driver receives
+one profile's worth and one summary, whatever the number of rows or partitions.
 
 Against the in-memory engine on the same data, only the numeric edges can
-differ (approximate quantiles, rank error at most ``rows / QUANTILE_ACCURACY``);
-the counts on them are exact. docs/drift.md gives the tolerance this leaves on
-the statistics; the tests check that the decisions are the same.
+differ, and only beyond :data:`SKETCH_SIZE` values (each edge's rank is then
+off by a small fraction of a fine bin); the counts on them are exact.
+docs/drift.md gives the tolerance this leaves on the statistics; the tests
+check that the decisions are the same.
 
 Dates and timestamps are compared as seconds since the epoch (UTC), Spark's
 own cast, so that the session's time zone plays no part.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +36,6 @@ from .config import DriftConfig
 from .errors import DriftInputError
 from .profile import (
     FINE_BINS,
-    PSI_BINS,
     ColumnPlan,
     ColumnProfile,
     DriftProfile,
@@ -42,14 +44,15 @@ from .profile import (
     numeric_column,
     plan_columns,
 )
-from .summaries import DatasetSummary, summarize
+from .sketch import QuantileSketch
+from .summaries import DatasetSummary, sorted_numbers, summarize
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-#: ``percentile_approx``'s accuracy for the numeric edges: the rank error of an
-#: edge is at most ``rows / QUANTILE_ACCURACY`` (a tenth of a fine bin).
-QUANTILE_ACCURACY = 10 * FINE_BINS
+#: Values kept per quantile sketch: up to this many values per column, the
+#: edges are the in-memory engine's exactly.
+SKETCH_SIZE = 10 * FINE_BINS
 #: Rows of one partition summarised together (Spark hands them over in Arrow
 #: batches of ``spark.sql.execution.arrow.maxRecordsPerBatch`` rows).
 PARTITION_CHUNK_ROWS = 250_000
@@ -125,15 +128,14 @@ def _compared(frame: DataFrame, plans: dict[str, Any]) -> list[Column]:
 def profile_and_summary(
     frame: DataFrame, config: DriftConfig
 ) -> tuple[DriftProfile, DatasetSummary]:
-    """The drift profile of a Spark reference and its summary, from aggregations
-    and per-partition summaries.
+    """The drift profile of a Spark reference and its summary: one pass for
+    the numeric columns' quantile sketches and the category counts, one for
+    the summaries.
 
     Raises:
         DriftInputError: no rows, a configured column missing, a column type
             drift cannot compare, or a Parquet file without a column.
     """
-    from pyspark.sql import functions as F
-
     source = "reference data"
     described = _described(frame)
     plans, skipped = plan_columns(
@@ -147,31 +149,21 @@ def profile_and_summary(
     _check_parquet_files(frame, list(plans), source)
     prepared = frame.select(*_compared(frame, plans))
     numeric = [name for name, plan in plans.items() if plan.kind == "numeric"]
-    levels = [j / FINE_BINS for j in range(FINE_BINS + 1)]
-    aggregates = [F.count(F.lit(1)).alias("__rows__")]
-    for position, name in enumerate(numeric):
-        value = F.col(name).cast("double")
-        finite = F.when(
-            ~F.isnan(value) & ~value.isin(float("inf"), float("-inf")), value
-        )
-        aggregates.append(
-            F.percentile_approx(finite, levels, QUANTILE_ACCURACY).alias(f"q{position}")
-        )
-    totals = prepared.agg(*aggregates).first()
-    assert totals is not None
-    check_reference_rows(int(totals["__rows__"]))
+    parts = _aggregate(
+        prepared, _partition_profiler(numeric, SKETCH_SIZE), _merge_parts
+    )
+    check_reference_rows(parts.rows if parts is not None else 0)
+    assert parts is not None
     columns: dict[str, ColumnProfile] = {}
-    step = FINE_BINS // PSI_BINS
     for name, plan in plans.items():
         if plan.kind == "numeric":
-            quantiles = totals[f"q{numeric.index(name)}"]
-            fine = np.asarray(quantiles if quantiles is not None else [], "float64")
-            psi = fine[step:FINE_BINS:step] if fine.size else fine
-            columns[name] = numeric_column(_as_seconds(plan), fine, psi)
-        else:
-            columns[name] = categorical_column(
-                plan, _category_counts(prepared, name), config
+            columns[name] = numeric_column(
+                _as_seconds(plan), *parts.sketches[name].quantiles()
             )
+        else:
+            counts = parts.counts[name]
+            order = np.lexsort((counts.index.astype(str), -counts.to_numpy()))
+            columns[name] = categorical_column(plan, counts.iloc[order], config)
     profile = DriftProfile(columns=columns, skipped=skipped, config=config)
     return profile, _summarize(prepared, profile, frame, source)
 
@@ -183,22 +175,58 @@ def _as_seconds(plan: ColumnPlan) -> ColumnPlan:
     return ColumnPlan(plan.name, plan.kind, plan.source, plan.dtype, False)
 
 
-def _category_counts(frame: DataFrame, name: str) -> pd.Series:
-    """Positive counts per label, the most frequent first, ties by label."""
-    from pyspark.sql import functions as F
+@dataclass(frozen=True)
+class _ProfileParts:
+    """What the profile needs from some rows: their count, each numeric
+    column's quantile sketch and each other column's counts per label."""
 
-    rows = (
-        frame.where(F.col(name).isNotNull())
-        .groupBy(name)
-        .count()
-        .orderBy(F.col("count").desc(), F.col(name).cast("string"))
-        .collect()
-    )
-    return pd.Series(
-        [row["count"] for row in rows],
-        index=pd.Index([row[name] for row in rows], dtype=object),
-        dtype="int64",
-    )
+    rows: int
+    sketches: dict[str, QuantileSketch]
+    counts: dict[str, pd.Series]
+    sketch_size: int
+
+    def merge(self, other: _ProfileParts) -> _ProfileParts:
+        return _ProfileParts(
+            self.rows + other.rows,
+            {
+                name: sketch.merge(other.sketches[name], self.sketch_size)
+                for name, sketch in self.sketches.items()
+            },
+            {
+                name: tally.add(other.counts[name], fill_value=0).astype("int64")
+                for name, tally in self.counts.items()
+            },
+            self.sketch_size,
+        )
+
+
+def _merge_parts(a: _ProfileParts | None, b: _ProfileParts | None) -> Any:
+    if a is None or b is None:
+        return a if b is None else b
+    return a.merge(b)
+
+
+def _partition_profiler(
+    numeric: list[str], sketch_size: int
+) -> Callable[[pd.DataFrame], _ProfileParts]:
+    """What each executor makes of a chunk of its partition for the profile
+    (the settings travel with it: the executors' module globals are their own)."""
+
+    def profile_chunk(chunk: pd.DataFrame) -> _ProfileParts:
+        sketches = {
+            name: QuantileSketch.of_sorted(
+                sorted_numbers(chunk[name], False).finite, sketch_size
+            )
+            for name in numeric
+        }
+        counts = {
+            name: chunk[name].value_counts(dropna=True, sort=False).astype("int64")
+            for name in chunk.columns
+            if name not in sketches
+        }
+        return _ProfileParts(len(chunk), sketches, counts, sketch_size)
+
+    return profile_chunk
 
 
 def summary_of(frame: DataFrame, profile: DriftProfile, source: str) -> DatasetSummary:
@@ -226,47 +254,65 @@ def summary_of(frame: DataFrame, profile: DriftProfile, source: str) -> DatasetS
 def _summarize(
     prepared: DataFrame, profile: DriftProfile, frame: DataFrame, source: str
 ) -> DatasetSummary:
-    rows = prepared.mapInPandas(
-        _partition_summarizer(profile, source), "summary binary"
-    ).collect()
+    def summarize_chunk(chunk: pd.DataFrame) -> DatasetSummary:
+        return summarize(chunk, profile, source)
+
+    merged = _aggregate(prepared, summarize_chunk, _merge_summaries)
     known = set(profile.columns) | set(profile.skipped)
     extra = tuple(name for name in frame.columns if name not in known)
-    merged = None
-    for row in rows:
-        part = pickle.loads(row["summary"])
-        merged = part if merged is None else merged.merge(part)
     if merged is None:  # no rows in any partition
         return DatasetSummary(profile.id, 0, {}, extra)
     return DatasetSummary(merged.profile_id, merged.n_rows, merged.columns, extra)
 
 
-def _partition_summarizer(
-    profile: DriftProfile, source: str
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """What each executor runs on its partition: one serialised summary out,
-    or nothing for an empty partition."""
+def _merge_summaries(a: DatasetSummary | None, b: DatasetSummary | None) -> Any:
+    if a is None or b is None:
+        return a if b is None else b
+    return a.merge(b)
 
-    def summarize_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+
+def _aggregate(
+    prepared: DataFrame,
+    per_chunk: Callable[[pd.DataFrame], Any],
+    merge: Callable[[Any, Any], Any],
+) -> Any:
+    """``per_chunk`` of every chunk of every partition, merged: within each
+    partition on its executor, then across partitions in a tree on the
+    executors (``treeAggregate``), so the driver receives one result."""
+    serialised = prepared.mapInPandas(_chunk_worker(per_chunk, merge), "part binary")
+
+    def combine(a: Any, b: Any) -> Any:
+        return merge(a, b)
+
+    def add(accumulated: Any, row: Any) -> Any:
+        return merge(accumulated, pickle.loads(row[0]))
+
+    return serialised.rdd.treeAggregate(None, add, combine, depth=2)
+
+
+def _chunk_worker(
+    per_chunk: Callable[[pd.DataFrame], Any], merge: Callable[[Any, Any], Any]
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """What each executor runs on its partition: Spark's Arrow batches gathered
+    into chunks of :data:`PARTITION_CHUNK_ROWS` rows, each made into a part,
+    the parts merged; one serialised part out, or nothing for an empty
+    partition."""
+
+    def run_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         merged = None
         pending: list[pd.DataFrame] = []
         size = 0
-
-        def flush() -> None:
-            nonlocal merged, pending, size
-            chunk = pending[0] if len(pending) == 1 else pd.concat(pending)
-            part = summarize(chunk, profile, source)
-            merged = part if merged is None else merged.merge(part)
-            pending, size = [], 0
-
         for batch in batches:
             if len(batch):
                 pending.append(batch)
                 size += len(batch)
-                if size >= PARTITION_CHUNK_ROWS:
-                    flush()
+            if size >= PARTITION_CHUNK_ROWS:
+                chunk = pd.concat(pending, ignore_index=True)
+                merged = merge(merged, per_chunk(chunk))
+                pending, size = [], 0
         if pending:
-            flush()
+            merged = merge(merged, per_chunk(pd.concat(pending, ignore_index=True)))
         if merged is not None:
-            yield pd.DataFrame({"summary": [pickle.dumps(merged, protocol=5)]})
+            yield pd.DataFrame({"part": [pickle.dumps(merged, protocol=5)]})
 
-    return summarize_partition
+    return run_partition
