@@ -162,7 +162,13 @@ def refuse_unsupported(
 def _batches(
     dataset: pyarrow.dataset.Dataset, columns: list[str]
 ) -> Iterator[pd.DataFrame]:
-    for batch in dataset.to_batches(columns=columns, batch_size=BATCH_ROWS):
+    # no read-ahead: pyarrow would otherwise hold up to 16 batches of 4 files
+    for batch in dataset.to_batches(
+        columns=columns,
+        batch_size=BATCH_ROWS,
+        batch_readahead=1,
+        fragment_readahead=1,
+    ):
         if batch.num_rows:
             yield batch.to_pandas()
 
