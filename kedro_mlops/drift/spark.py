@@ -1,17 +1,17 @@
 """Drift on Spark DataFrames: summaries computed on the executors, decided on the driver.
 
 No row reaches the driver. Each partition is worked on where it lives, by
-``mapInPandas`` over its Arrow batches: a first pass over the reference makes
-what its profile needs (a quantile sketch of each numeric column,
-:mod:`kedro_mlops.drift.sketch`, and the counts per category of the others);
-a second pass, over the reference and then the current data, summarises
-(:func:`~kedro_mlops.drift.summaries.summarize`). The serialised results are
+``mapInPandas`` over its Arrow batches. The reference's numeric edges come from
+quantile sketches (:mod:`kedro_mlops.drift.sketch`) of a uniform sample of it
+drawn on the executors, its categories from Spark's counts per label; then a
+pass over the reference, and one over the current data, summarise
+(:func:`~kedro_mlops.drift.summaries.summarize`). Sketches and summaries are
 merged in a tree on the executors (``treeAggregate``), so the driver receives
-one profile's worth and one summary, whatever the number of rows or partitions.
+one of each, whatever the number of rows or partitions.
 
 Against the in-memory engine on the same data, only the numeric edges can
-differ, and only beyond :data:`SKETCH_SIZE` values (each edge's rank is then
-off by a small fraction of a fine bin); the counts on them are exact.
+differ, and only beyond :data:`SKETCH_SIZE` values per column; the counts on
+them are exact.
 docs/drift.md gives the tolerance this leaves on the statistics; the tests
 check that the decisions are the same.
 
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import batches
 from .batches import check_files, refuse_unsupported
 from .config import DriftConfig
 from .errors import DriftInputError
@@ -128,9 +129,12 @@ def _compared(frame: DataFrame, plans: dict[str, Any]) -> list[Column]:
 def profile_and_summary(
     frame: DataFrame, config: DriftConfig
 ) -> tuple[DriftProfile, DatasetSummary]:
-    """The drift profile of a Spark reference and its summary: one pass for
-    the numeric columns' quantile sketches and the category counts, one for
-    the summaries.
+    """The drift profile of a Spark reference and its summary.
+
+    The numeric edges come from quantile sketches of a uniform sample of at
+    most ``batches.SAMPLE_ROWS`` rows, drawn and sketched on the executors (the
+    whole reference when it is smaller); the categories from Spark's own
+    counts per label; then one pass summarises.
 
     Raises:
         DriftInputError: no rows, a configured column missing, a column type
@@ -148,22 +152,30 @@ def profile_and_summary(
     refuse_unsupported(described, set(plans), source)
     _check_parquet_files(frame, list(plans), source)
     prepared = frame.select(*_compared(frame, plans))
+    rows = prepared.count()
+    check_reference_rows(rows)
     numeric = [name for name, plan in plans.items() if plan.kind == "numeric"]
-    parts = _aggregate(
-        prepared, _partition_profiler(numeric, SKETCH_SIZE), _merge_parts
-    )
-    check_reference_rows(parts.rows if parts is not None else 0)
-    assert parts is not None
+    sketches: dict[str, QuantileSketch] = {}
+    if numeric:
+        drawn = prepared.select(*numeric)
+        fraction = batches.SAMPLE_ROWS / rows
+        if fraction < 1:
+            drawn = drawn.sample(fraction=fraction, seed=batches.SAMPLE_SEED)
+        merged = _aggregate(
+            drawn, _partition_sketcher(numeric, SKETCH_SIZE), _merge_sketches
+        )
+        empty = QuantileSketch.of_sorted(np.zeros(0), SKETCH_SIZE)
+        sketches = merged.columns if merged else dict.fromkeys(numeric, empty)
     columns: dict[str, ColumnProfile] = {}
     for name, plan in plans.items():
         if plan.kind == "numeric":
             columns[name] = numeric_column(
-                _as_seconds(plan), *parts.sketches[name].quantiles()
+                _as_seconds(plan), *sketches[name].quantiles()
             )
         else:
-            counts = parts.counts[name]
-            order = np.lexsort((counts.index.astype(str), -counts.to_numpy()))
-            columns[name] = categorical_column(plan, counts.iloc[order], config)
+            columns[name] = categorical_column(
+                plan, _category_counts(prepared, name), config
+            )
     profile = DriftProfile(columns=columns, skipped=skipped, config=config)
     return profile, _summarize(prepared, profile, frame, source)
 
@@ -175,58 +187,64 @@ def _as_seconds(plan: ColumnPlan) -> ColumnPlan:
     return ColumnPlan(plan.name, plan.kind, plan.source, plan.dtype, False)
 
 
+def _category_counts(frame: DataFrame, name: str) -> pd.Series:
+    """Positive counts per label, the most frequent first, ties by label
+    (counted by Spark; only the labels and their counts reach the driver)."""
+    from pyspark.sql import functions as F
+
+    rows = (
+        frame.where(F.col(name).isNotNull())
+        .groupBy(name)
+        .count()
+        .orderBy(F.col("count").desc(), F.col(name).cast("string"))
+        .collect()
+    )
+    return pd.Series(
+        [row["count"] for row in rows],
+        index=pd.Index([row[name] for row in rows], dtype=object),
+        dtype="int64",
+    )
+
+
 @dataclass(frozen=True)
-class _ProfileParts:
-    """What the profile needs from some rows: their count, each numeric
-    column's quantile sketch and each other column's counts per label."""
+class _Sketches:
+    """A quantile sketch per numeric column, and their size (set on the driver:
+    the executors' module globals are their own)."""
 
-    rows: int
-    sketches: dict[str, QuantileSketch]
-    counts: dict[str, pd.Series]
-    sketch_size: int
-
-    def merge(self, other: _ProfileParts) -> _ProfileParts:
-        return _ProfileParts(
-            self.rows + other.rows,
-            {
-                name: sketch.merge(other.sketches[name], self.sketch_size)
-                for name, sketch in self.sketches.items()
-            },
-            {
-                name: tally.add(other.counts[name], fill_value=0).astype("int64")
-                for name, tally in self.counts.items()
-            },
-            self.sketch_size,
-        )
+    columns: dict[str, QuantileSketch]
+    size: int
 
 
-def _merge_parts(a: _ProfileParts | None, b: _ProfileParts | None) -> Any:
+def _merge_sketches(a: _Sketches | None, b: _Sketches | None) -> Any:
     if a is None or b is None:
         return a if b is None else b
-    return a.merge(b)
+    return _Sketches(
+        {
+            name: sketch.merge(b.columns[name], a.size)
+            for name, sketch in a.columns.items()
+        },
+        a.size,
+    )
 
 
-def _partition_profiler(
-    numeric: list[str], sketch_size: int
-) -> Callable[[pd.DataFrame], _ProfileParts]:
-    """What each executor makes of a chunk of its partition for the profile
-    (the settings travel with it: the executors' module globals are their own)."""
+def _partition_sketcher(
+    numeric: list[str], size: int
+) -> Callable[[pd.DataFrame], _Sketches]:
+    """What each executor makes of a chunk of its partition: a quantile sketch
+    per numeric column."""
 
-    def profile_chunk(chunk: pd.DataFrame) -> _ProfileParts:
-        sketches = {
-            name: QuantileSketch.of_sorted(
-                sorted_numbers(chunk[name], False).finite, sketch_size
-            )
-            for name in numeric
-        }
-        counts = {
-            name: chunk[name].value_counts(dropna=True, sort=False).astype("int64")
-            for name in chunk.columns
-            if name not in sketches
-        }
-        return _ProfileParts(len(chunk), sketches, counts, sketch_size)
+    def sketch_chunk(chunk: pd.DataFrame) -> _Sketches:
+        return _Sketches(
+            {
+                name: QuantileSketch.of_sorted(
+                    sorted_numbers(chunk[name], False).finite, size
+                )
+                for name in numeric
+            },
+            size,
+        )
 
-    return profile_chunk
+    return sketch_chunk
 
 
 def summary_of(frame: DataFrame, profile: DriftProfile, source: str) -> DatasetSummary:

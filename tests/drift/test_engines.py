@@ -132,11 +132,16 @@ def test_spark_gives_the_in_memory_report(spark, parquet, in_memory):
     assert_same(report, in_memory, tolerance=ROUNDING)
 
 
-def test_spark_with_compressed_sketches_gives_the_same_decisions(
-    spark, parquet, in_memory, monkeypatch
+@pytest.mark.parametrize(
+    "smaller", [("SKETCH_SIZE", spark_engine), ("SAMPLE_ROWS", batches_engine)]
+)
+def test_spark_with_approximate_edges_gives_the_same_decisions(
+    smaller, spark, parquet, in_memory, monkeypatch
 ):
-    # given quantile sketches far smaller than the reference (20,000 rows)
-    monkeypatch.setattr(spark_engine, "SKETCH_SIZE", 500)
+    # given quantile sketches, or a sample of the reference, far smaller than
+    # the reference (20,000 rows)
+    name, module = smaller
+    monkeypatch.setattr(module, name, 500 if name == "SKETCH_SIZE" else 2_000)
     reference = spark.read.parquet(str(parquet["reference"])).repartition(4)
     current = spark.read.parquet(str(parquet["current"]))
     report = detect_drift(reference, current, CONFIG)
