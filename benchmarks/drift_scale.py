@@ -183,7 +183,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--copies", type=int, default=10)
-    parser.add_argument("--data", type=Path, default=Path("/tmp/kedro-mlops-drift-scale"))
+    parser.add_argument(
+        "--data", type=Path, default=Path("/tmp/kedro-mlops-drift-scale")
+    )
     parser.add_argument("--skip-memory-engine", action="store_true")
     parser.add_argument("--measure", nargs=3, metavar=("ENGINE", "REF", "CUR"))
     args = parser.parse_args()
