@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "datasets": {"versioning", "drift"},
     "scaffold": {"versioning"},
     "docker": set(),
+    "scheduling": {"strict"},
     "plugin": {
         "config",
         "docker",
@@ -37,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
         "parameters",
         "patches",
         "scaffold",
+        "scheduling",
         "schema",
         "serving",
         "tracking",
