@@ -148,9 +148,11 @@ def remote(repo, tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark():
-    """One local Spark session (two cores) for the whole test session."""
+    """A local Spark session (two cores) for a test module, and its JVM gone
+    afterwards: a process forked while py4j's threads run (ParallelRunner's
+    workers, in later tests) can hang on a lock one of them held."""
     import sys
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -167,3 +169,14 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        gateway.shutdown()
+        process = getattr(gateway, "proc", None)
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+        SparkContext._gateway = None
+        SparkContext._jvm = None

@@ -285,3 +285,19 @@ def test_the_drift_node_takes_spark_frames_and_parquet_batches(spark, parquet):
             assert outputs[2][name]["value"] == pytest.approx(
                 metric["value"], rel=tolerance, abs=tolerance
             ), name
+
+
+def test_a_column_computed_from_parquet_files_is_not_missing_from_them(spark, parquet):
+    # given Spark frames read from Parquet files, with a column the files do not
+    # have (computed, as a join with the scores computes the probability)
+    from pyspark.sql import functions as F
+
+    reference = spark.read.parquet(str(parquet["reference"])).withColumn(
+        "score", F.col("visits") * 2.0
+    )
+    current = spark.read.parquet(str(parquet["current"])).withColumn(
+        "score", F.col("visits") * 2.0
+    )
+    # when they are compared, then the computed column is compared too
+    report = detect_drift(reference, current, CONFIG)
+    assert report.column("score").test is not None
