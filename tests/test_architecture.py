@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "tracking": {"config", "locks"},
     "serving": {"tracking", "patches", "schema", "docker"},
     "versioning": {"locks"},
-    "datasets": {"versioning"},
+    "datasets": {"versioning", "spark"},
+    "spark": {"schema", "patches"},
     "scaffold": {"versioning"},
     "docker": set(),
     "plugin": {
@@ -39,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "scaffold",
         "schema",
         "serving",
+        "spark",
         "tracking",
         "versioning",
     },
