@@ -25,6 +25,10 @@ fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   debian_package postgresql "the team tracking server tests"
 fi
+# The Spark tests start a local Spark session, which runs on Java.
+if [ -z "${JAVA_HOME:-}" ] && ! command -v java >/dev/null 2>&1; then
+  debian_package openjdk-17-jre-headless "the Spark tests"
+fi
 export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff check"; ruff check .
 echo "==> ruff format --check"; ruff format --check .

@@ -28,12 +28,13 @@ from typing import Any
 import pandas as pd
 
 from .config import P_VALUE_TESTS, DriftConfig, TestName
+from .engines import reference_profile, summary_of
 from .errors import DriftInputError
 from .evidence import categorical_evidence, numeric_evidence
-from .profile import ColumnProfile, DriftProfile, build_profile_and_summary
+from .profile import ColumnProfile, DriftProfile
 from .report import ColumnDrift, ColumnStatus, DriftReport
 from .selection import select_test
-from .summaries import ColumnSummary, DatasetSummary, summarize
+from .summaries import ColumnSummary, DatasetSummary
 
 _SEVERE = 1e6  # severity of a column that cannot be compared at all
 
@@ -47,8 +48,8 @@ def _as_config(config: DriftConfig | Mapping[str, Any] | None) -> DriftConfig:
 
 
 def detect_drift(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    reference: Any,
+    current: Any,
     config: DriftConfig | Mapping[str, Any] | None = None,
 ) -> DriftReport:
     """Compare ``current`` with ``reference`` column by column and decide.
@@ -57,8 +58,10 @@ def detect_drift(
     (:func:`kedro_mlops.drift.summarize`) and calling :func:`compare_summaries`.
 
     Args:
-        reference: the reference data (for instance a sample of the training data).
-        current: the data to check.
+        reference: the reference data (for instance a sample of the training
+            data): a pandas or Spark DataFrame, or a Parquet file or folder
+            (a path or a pyarrow dataset, read in record batches).
+        current: the data to check, of any of those kinds.
         config: a :class:`DriftConfig` or a mapping validated into one.
 
     Raises:
@@ -72,9 +75,11 @@ def detect_drift(
         ['plan']
     """
     config = _as_config(config)
-    profile, reference_summary = build_profile_and_summary(reference, config)
-    _check_not_empty(len(current))
-    return compare_summaries(profile, reference_summary, summarize(current, profile))
+    profile, reference_summary = reference_profile(reference, config)
+    if isinstance(current, pd.DataFrame):
+        _check_not_empty(len(current))  # before counting anything
+    current_summary = summary_of(current, profile, "current data")
+    return compare_summaries(profile, reference_summary, current_summary)
 
 
 def _check_not_empty(rows: int) -> None:

@@ -206,43 +206,34 @@ def build_profile_and_summary(
         [2, 1, 0]
     """
     config = config or DriftConfig()
-    if len(reference) == 0:
-        raise DriftInputError(
-            "The reference data has no rows: drift needs a reference sample "
-            "(for instance a sample of the training data)."
-        )
-    unknown = [
-        name
-        for name in [*config.columns, config.prediction_column]
-        if name is not None and name not in reference.columns
-    ]
-    if unknown:
-        raise DriftInputError(
-            f"Columns {unknown} are configured for drift (drift.columns or "
-            "drift.prediction_column) but are not in the reference data; "
-            f"available columns: {[str(c) for c in reference.columns]}."
-        )
+    check_reference_rows(len(reference))
+    plans, skipped = plan_columns(
+        [
+            (str(name), _natural_kind(reference[name]), str(reference[name].dtype))
+            for name in reference.columns
+        ],
+        config,
+    )
     columns: dict[str, ColumnProfile] = {}
     summaries: dict[str, ColumnSummary] = {}
-    skipped: dict[str, str] = {}
-    for name in reference.columns:
+    for name, plan in plans.items():
         series = reference[name]
-        label = str(name)
-        if name in config.ignore_columns:
-            skipped[label] = "ignored by configuration"
-            continue
-        natural = _natural_kind(series)
-        settings = config.columns.get(label)
-        wanted = settings.kind if settings else None
-        if natural == "datetime" and settings is None:
-            skipped[label] = (
-                "datetime column: compared only when listed under drift.columns"
+        if plan.kind == "numeric":
+            ordered = sorted_numbers(series, plan.is_datetime)
+            column = numeric_column(plan, *rank_quantiles(ordered.finite))
+            summaries[name] = ColumnSummary(
+                name, len(series), numeric=numeric_summary(column, ordered)
             )
-            continue
-        column, column_summary = _column_profile(label, series, natural, wanted, config)
-        check_test_fits(label, column.kind, settings)
-        columns[label] = column
-        summaries[label] = column_summary
+        else:
+            counts = series.value_counts(dropna=True, sort=True)
+            counts = counts[counts > 0]
+            column = categorical_column(plan, counts, config)
+            summaries[name] = ColumnSummary(
+                name,
+                len(series),
+                categorical=categorical_summary(column, series, counts),
+            )
+        columns[name] = column
     profile = DriftProfile(columns=columns, skipped=skipped, config=config)
     summary = DatasetSummary(
         profile_id=profile.id, n_rows=len(reference), columns=summaries
@@ -250,68 +241,183 @@ def build_profile_and_summary(
     return profile, summary
 
 
-def _column_profile(
-    name: str,
-    series: pd.Series,
-    natural: str | None,
-    wanted: str | None,
-    config: DriftConfig,
-) -> tuple[ColumnProfile, ColumnSummary]:
-    dtype = str(series.dtype)
+def check_reference_rows(rows: int) -> None:
+    """Refuse a reference without rows.
+
+    Example:
+        >>> check_reference_rows(0)
+        Traceback (most recent call last):
+        ...
+        kedro_mlops.drift.errors.DriftInputError: The reference data has no rows: drift needs a reference sample (for instance a sample of the training data).
+    """
+    if rows == 0:
+        raise DriftInputError(
+            "The reference data has no rows: drift needs a reference sample "
+            "(for instance a sample of the training data)."
+        )
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How one reference column will be compared, decided before any counting.
+
+    ``source`` is the kind the column's values have (its natural kind, or the
+    compared kind when the reference holds no value); ``dtype`` names the type
+    in the engine that holds the data, for messages.
+
+    Example:
+        >>> plans, _ = plan_columns([("x", "numeric", "int64")], DriftConfig())
+        >>> plans["x"].kind, plans["x"].source
+        ('numeric', 'numeric')
+    """
+
+    name: str
+    kind: Kind
+    source: str
+    dtype: str
+    is_datetime: bool = False
+
+
+def plan_columns(
+    columns: list[tuple[str, str | None, str]], config: DriftConfig
+) -> tuple[dict[str, ColumnPlan], dict[str, str]]:
+    """Decide the kind of each reference column, and which are skipped (and why).
+
+    Args:
+        columns: ``(name, natural kind, dtype)`` of every reference column, in
+            order; the natural kind is numeric, boolean, categorical, datetime,
+            or None for a column without values.
+        config: the drift settings (ignored columns, per-column kinds).
+
+    Raises:
+        DriftInputError: a configured column does not exist, or a column
+            cannot be compared the way it is configured.
+
+    Example:
+        >>> plans, skipped = plan_columns(
+        ...     [("id", "numeric", "int64"), ("when", "datetime", "datetime64[ns]")],
+        ...     DriftConfig(ignore_columns=["id"]),
+        ... )
+        >>> plans, sorted(skipped)
+        ({}, ['id', 'when'])
+    """
+    names = [name for name, _, _ in columns]
+    unknown = [
+        name
+        for name in [*config.columns, config.prediction_column]
+        if name is not None and name not in names
+    ]
+    if unknown:
+        raise DriftInputError(
+            f"Columns {unknown} are configured for drift (drift.columns or "
+            "drift.prediction_column) but are not in the reference data; "
+            f"available columns: {names}."
+        )
+    plans: dict[str, ColumnPlan] = {}
+    skipped: dict[str, str] = {}
+    for name, natural, dtype in columns:
+        if name in config.ignore_columns:
+            skipped[name] = "ignored by configuration"
+            continue
+        settings = config.columns.get(name)
+        wanted = settings.kind if settings else None
+        if natural == "datetime" and settings is None:
+            skipped[name] = (
+                "datetime column: compared only when listed under drift.columns"
+            )
+            continue
+        plan = _plan(name, natural, dtype, wanted)
+        check_test_fits(name, plan.kind, settings)
+        plans[name] = plan
+    return plans, skipped
+
+
+def _plan(name: str, natural: str | None, dtype: str, wanted: str | None) -> ColumnPlan:
     if wanted == "numeric" and natural == "categorical":
         raise DriftInputError(
             f"Column '{name}' is configured with kind: numeric but holds text "
             f"(dtype {dtype}); convert it to numbers or use kind: categorical."
         )
+    kind: Kind
     if wanted is not None:
-        kind = wanted
+        kind = wanted  # type: ignore[assignment]
     elif natural in ("numeric", "datetime"):
         kind = "numeric"
     elif natural == "boolean":
         kind = "boolean"
     else:  # categorical, or entirely missing in the reference
         kind = "categorical"
-    source = natural or kind
-    is_datetime = natural == "datetime"
-    if kind == "numeric":
-        ordered = sorted_numbers(series, is_datetime)
-        finite = ordered.finite
-        n = finite.size
-        if n:
-            index = (np.arange(FINE_BINS + 1, dtype="int64") * (n - 1)) // FINE_BINS
-            edges = np.unique(finite[index])
-            psi_index = (np.arange(1, PSI_BINS, dtype="int64") * (n - 1)) // PSI_BINS
-            psi_edges = np.unique(finite[psi_index])
-            psi_edges = psi_edges[psi_edges > edges[0]]
-        else:
-            edges = psi_edges = np.zeros(0)
-        profile = ColumnProfile(
-            name,
-            "numeric",
-            source,
-            dtype,
-            is_datetime,
-            edges=edges,
-            psi_edges=psi_edges,
-        )
-        return profile, ColumnSummary(
-            name, len(series), numeric=numeric_summary(profile, ordered)
-        )
-    counts = series.value_counts(dropna=True, sort=True)
-    counts = counts[counts > 0]
+    return ColumnPlan(name, kind, natural or kind, dtype, natural == "datetime")
+
+
+def rank_quantiles(finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values of sorted ``finite`` at the levels ``j / FINE_BINS`` and
+    ``j / PSI_BINS`` (lower order statistics): what a numeric column's edges
+    are made of.
+
+    Example:
+        >>> fine, coarse = rank_quantiles(np.arange(11.0))
+        >>> fine.size, coarse.tolist()
+        (2001, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    """
+    n = finite.size
+    if not n:
+        return np.zeros(0), np.zeros(0)
+    index = (np.arange(FINE_BINS + 1, dtype="int64") * (n - 1)) // FINE_BINS
+    psi_index = (np.arange(1, PSI_BINS, dtype="int64") * (n - 1)) // PSI_BINS
+    return finite[index], finite[psi_index]
+
+
+def numeric_column(
+    plan: ColumnPlan, quantiles: np.ndarray, psi_quantiles: np.ndarray
+) -> ColumnProfile:
+    """A numeric column's profile from its reference quantiles (see
+    :func:`rank_quantiles`; any engine's quantiles at those levels will do).
+
+    Example:
+        >>> plan = ColumnPlan("x", "numeric", "numeric", "float64")
+        >>> numeric_column(plan, *rank_quantiles(np.array([1.0, 2.0, 2.0]))).edges
+        array([1., 2.])
+    """
+    if quantiles.size:
+        edges = np.unique(quantiles)
+        psi_edges = np.unique(psi_quantiles)
+        psi_edges = psi_edges[psi_edges > edges[0]]
+    else:
+        edges = psi_edges = np.zeros(0)
+    return ColumnProfile(
+        plan.name,
+        "numeric",
+        plan.source,
+        plan.dtype,
+        plan.is_datetime,
+        edges=edges,
+        psi_edges=psi_edges,
+    )
+
+
+def categorical_column(
+    plan: ColumnPlan, counts: pd.Series, config: DriftConfig
+) -> ColumnProfile:
+    """A categorical or boolean column's profile from its reference value counts
+    (positive counts, the most frequent first).
+
+    Example:
+        >>> plan = ColumnPlan("c", "categorical", "categorical", "object")
+        >>> counts = pd.Series([3, 1], index=["b", "a"])
+        >>> categorical_column(plan, counts, DriftConfig()).categories.tolist()
+        ['b', 'a']
+    """
     hashed = len(counts) > config.max_categories
-    profile = ColumnProfile(
-        name,
-        kind,  # type: ignore[arg-type]
-        source,
-        dtype,
-        is_datetime,
+    return ColumnProfile(
+        plan.name,
+        plan.kind,
+        plan.source,
+        plan.dtype,
+        plan.is_datetime,
         categories=pd.Index(
             counts.index[:DISPLAY_CATEGORIES] if hashed else counts.index
         ),
         known=pd.Index(counts.index),
         groups=config.max_categories if hashed else 0,
-    )
-    return profile, ColumnSummary(
-        name, len(series), categorical=categorical_summary(profile, series, counts)
     )

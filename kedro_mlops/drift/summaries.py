@@ -391,7 +391,9 @@ def sorted_numbers(series: pd.Series, is_datetime: bool) -> SortedNumbers:
     """The finite values sorted (one sort), with the missing and infinite counts.
 
     Datetimes and timedeltas become seconds (datetimes since the epoch, in UTC);
-    text in an object column that does not read as a number counts as missing.
+    numbers in a datetime column are taken as such seconds already (Spark
+    hands timestamps over that way); text in an object column that does not
+    read as a number counts as missing.
 
     Args:
         series: one column of a chunk.
@@ -402,7 +404,10 @@ def sorted_numbers(series: pd.Series, is_datetime: bool) -> SortedNumbers:
         >>> numbers.finite.tolist(), numbers.n_missing, numbers.n_infinite
         ([1.0, 2.0], 1, 1)
     """
-    if is_datetime or pd.api.types.is_datetime64_any_dtype(series.dtype):
+    numbers = pd.api.types.is_numeric_dtype(series.dtype)
+    if (is_datetime and not numbers) or pd.api.types.is_datetime64_any_dtype(
+        series.dtype
+    ):
         values = series
         if pd.api.types.is_object_dtype(series.dtype):
             values = pd.to_datetime(series, utc=True)

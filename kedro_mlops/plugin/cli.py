@@ -198,8 +198,16 @@ def _limit_blas_threads(threads: int) -> None:
 
 
 @mlops.command()
-@click.option("--reference", required=True, help="Catalog dataset to compare against.")
-@click.option("--current", required=True, help="Catalog dataset to check.")
+@click.option(
+    "--reference",
+    required=True,
+    help="Catalog dataset (or Parquet file or folder) to compare against.",
+)
+@click.option(
+    "--current",
+    required=True,
+    help="Catalog dataset (or Parquet file or folder) to check.",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True),
@@ -210,31 +218,20 @@ def _limit_blas_threads(threads: int) -> None:
 def drift(reference: str, current: str, output: str | None, env: str | None) -> None:
     """Check two catalog datasets of this project for drift (mlops.yml's drift settings).
 
+    A dataset that loads as a Spark DataFrame is summarised on Spark, partition
+    by partition; a Parquet file or folder given by its path (or a
+    ParquetBatchesDataset) is read in record batches, with bounded memory.
+
     In a project whose parameters have a `schema`, its id and target columns are
     not compared and its prediction column is the model's output, as in the
     starter's inference pipeline.
     """
     from kedro_mlops.config import load_config
     from kedro_mlops.drift import DriftInputError, detect_drift, save_html
-    from kedro_mlops.drift.pipeline import CONFIG_DATASET
 
     context = _context(env)
     catalog = context.catalog  # each access builds a new catalog and runs its hooks
-    frames = {}
-    for name in (reference, current):
-        if name not in catalog:
-            known = sorted(
-                k
-                for k in catalog.keys()
-                if not k.startswith("params:")
-                and k not in ("parameters", CONFIG_DATASET)
-            )
-            raise click.ClickException(
-                f"'{name}' is not a dataset of this project's catalog (env "
-                f"{context.env or 'local'}); its datasets: {', '.join(known)}. "
-                "`kedro catalog describe-datasets` says which pipeline uses which."
-            )
-        frames[name] = _load_table(catalog, name)
+    tables = {name: _table(catalog, name, context.env) for name in (reference, current)}
     config = load_config(context.config_loader).drift
     schema = context.params.get("schema")
     if schema is not None:
@@ -245,19 +242,53 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
         except ValueError as exc:  # the schema, or mlops.yml against it
             raise click.ClickException(str(exc)) from exc
     predicted = config.prediction_column
-    if predicted and predicted not in frames[reference].columns:
+    if predicted and predicted not in _column_names(tables[reference]):
         click.echo(
             f"(no '{predicted}' column here: drift.prediction_column not checked)"
         )
         config = config.model_copy(update={"prediction_column": None})
     try:
-        report = detect_drift(frames[reference], frames[current], config)
+        report = detect_drift(tables[reference], tables[current], config)
     except DriftInputError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_drift(reference, current, report)
     if output:
         path = save_html(report, output, title=f"Drift: {current} against {reference}")
         click.echo(f"\nHTML report: {path}")
+
+
+def _table(catalog: Any, name: str, env: str | None) -> Any:
+    """A catalog dataset loaded as a table, or a Parquet path left unread."""
+    from kedro_mlops.drift.pipeline import CONFIG_DATASET
+
+    if name in catalog:
+        return _load_table(catalog, name)
+    path = Path(name)
+    if path.is_dir() or (path.is_file() and path.suffix == ".parquet"):
+        return path
+    known = sorted(
+        k
+        for k in catalog.keys()
+        if not k.startswith("params:") and k not in ("parameters", CONFIG_DATASET)
+    )
+    raise click.ClickException(
+        f"'{name}' is neither a dataset of this project's catalog (env "
+        f"{env or 'local'}) nor a Parquet file or folder; its datasets: "
+        f"{', '.join(known)}. `kedro catalog describe-datasets` says which "
+        "pipeline uses which."
+    )
+
+
+def _column_names(table: Any) -> list[str]:
+    """The column names of a pandas or Spark DataFrame, a pyarrow dataset or a
+    Parquet path (read from the footers)."""
+    if isinstance(table, Path):
+        import pyarrow.dataset as ds
+
+        return list(ds.dataset(table, format="parquet").schema.names)
+    if hasattr(table, "schema") and hasattr(table.schema, "names"):  # pyarrow
+        return list(table.schema.names)
+    return [str(column) for column in table.columns]
 
 
 def _writers(name: str) -> list[str]:
@@ -294,10 +325,17 @@ def _load_table(catalog: Any, name: str) -> Any:
         # Kedro's first line repeats the dataset's whole repr; the last is the cause
         cause = str(exc).strip().splitlines()[-1]
         raise click.ClickException(f"'{name}' cannot be read: {cause}") from exc
-    if not isinstance(data, pd.DataFrame):
+    from kedro_mlops.drift import batches, spark
+
+    if not (
+        isinstance(data, pd.DataFrame)
+        or spark.is_spark_frame(data)
+        or (batches.is_parquet_source(data) and not isinstance(data, str))
+    ):
         raise click.ClickException(
             f"'{name}' is a {type(data).__name__}, not a table: `kedro mlops drift` "
-            "compares two tables (datasets that load as pandas DataFrames)."
+            "compares two tables (datasets that load as pandas or Spark "
+            "DataFrames, or ParquetBatchesDataset)."
         )
     return data
 

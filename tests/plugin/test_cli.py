@@ -399,7 +399,7 @@ def test_drift_with_a_wrong_schema_says_what_is_wrong(tracked):
 def test_drift_of_a_dataset_not_in_the_catalog_names_it(tracked):
     result = mlops("drift", "--reference", "reference", "--current", "scoring")
     assert result.exit_code == 1
-    assert "'scoring' is not a dataset of this project's catalog" in result.output
+    assert "'scoring' is neither a dataset of this project's catalog" in result.output
     assert "its datasets: current, reference." in result.output
     assert "kedro catalog describe-datasets" in result.output
 
@@ -638,3 +638,49 @@ def test_run_with_an_unknown_pipeline_lists_the_projects_pipelines(project, caps
     # known names, and other commands, pass
     cli_hooks.before_command_run(metadata, ["run", "--pipeline", "scoring"])
     cli_hooks.before_command_run(metadata, ["viz", "--pipeline", "nothing"])
+
+
+def test_drift_reads_parquet_in_batches_from_a_path_or_the_catalog(tracked):
+    # given the current data as a folder of two Parquet files, and the reference
+    # as a ParquetBatchesDataset of the catalog
+    import pandas as pd
+
+    current = pd.read_csv(tracked / "data/current.csv")
+    (tracked / "data/current_parts").mkdir()
+    half = len(current) // 2
+    current.iloc[:half].to_parquet(tracked / "data/current_parts/part-0.parquet")
+    current.iloc[half:].to_parquet(tracked / "data/current_parts/part-1.parquet")
+    pd.read_csv(tracked / "data/reference.csv").to_parquet(
+        tracked / "data/reference.parquet"
+    )
+    _add_to_catalog(
+        tracked,
+        "reference_parquet",
+        "kedro_mlops.datasets.ParquetBatchesDataset",
+        "data/reference.parquet",
+    )
+    in_memory = mlops("drift", "--reference", "reference", "--current", "current")
+    # when the check reads them in record batches
+    batched = mlops(
+        "drift",
+        "--reference",
+        "reference_parquet",
+        "--current",
+        "data/current_parts",
+    )
+    # then it prints the table of the in-memory check
+    assert in_memory.exit_code == 0, in_memory.output
+    assert batched.exit_code == 0, batched.output
+    header, table = _drift_table(batched.output, "data/current_parts (")
+    assert header.startswith(
+        f"data/current_parts ({len(current)} rows) against reference_parquet"
+    )
+    assert table == _drift_table(in_memory.output, "current (")[1]
+    assert len(table) > 3
+
+
+def _drift_table(output: str, start: str) -> tuple[str, list[str]]:
+    """The header line of `kedro mlops drift`'s printout, and the lines after it."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    return lines[first], lines[first + 1 :]

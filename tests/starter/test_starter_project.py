@@ -156,7 +156,7 @@ def test_kedro_mlops_drift_between_two_catalog_datasets(installed, trained):
         check=False,
     )
     assert unknown.returncode != 0
-    assert "'nope' is not a dataset of this project's catalog" in unknown.stderr
+    assert "'nope' is neither a dataset of this project's catalog" in unknown.stderr
 
 
 def test_champion_challenger_flow(client):
