@@ -164,11 +164,20 @@ class ScoringModel:
             return list(frame.columns)
         return [name for name in inputs.input_names() if name in frame.columns]
 
-    def _ship(self, session: Any) -> str:
-        """The model's folder on every executor (``SparkFiles``), added once."""
+    def ship(self, session: Any) -> str:
+        """The model's folder on every executor (``SparkFiles``), added once,
+        as a copy under a name of its own (Spark names added files by their
+        last path component, and workers keep models by that name)."""
         if self._shipped is None:
-            session.sparkContext.addFile(self.path, recursive=True)
-            self._shipped = os.path.basename(os.path.normpath(self.path))
+            import shutil
+            import tempfile
+            import weakref
+
+            copy = tempfile.mkdtemp(prefix="kedro-mlops-model-")
+            weakref.finalize(self, shutil.rmtree, copy, True)
+            shutil.copytree(self.path, copy, dirs_exist_ok=True)
+            session.sparkContext.addFile(copy, recursive=True)
+            self._shipped = os.path.basename(copy)
         return self._shipped
 
     def _predict_spark(self, frame: Any) -> Any:
@@ -193,7 +202,7 @@ class ScoringModel:
         ]
         inputs = frame.select(*self.input_columns(frame))
         score = functools.partial(
-            score_partitions, self._ship(frame.sparkSession), names
+            score_partitions, self.ship(frame.sparkSession), names
         )
         scored = inputs.mapInPandas(score, StructType([*output.fields, *report]))
         scored = scored.persist()
@@ -238,13 +247,14 @@ class ScoringModel:
         repeated = None
         if schema is not None and schema.id_column in inputs.columns:
             # in the scores (in memory), unless batches were refused
-            checked = inputs if refusals else scores
+            in_scores = not refusals and schema.id_column in scores.columns
+            checked = scores if in_scores else inputs
             repeated = _repeated_ids(inputs, checked, schema.id_column, offsets)
         if not refusals and repeated is None:
             return None
         merged = _merged(refusals, repeated)
         if refusals:  # the first refusal, with every problem of the frame
-            return reworded(refusals[0][1], str(refusals[0][2]), str(merged))
+            return _as_refusal(merged, refusals[0][1], refusals[0][2])
         # ids repeated across batches only: the model's refusal of two of them
         assert schema is not None and repeated is not None
         sample = inputs.join(repeated[1], schema.id_column, "left_semi").limit(2)
@@ -252,7 +262,7 @@ class ScoringModel:
         found = None if refused is None else schema_error_of(refused)
         if refused is None or found is None:
             return merged
-        return reworded(refused, str(found), str(merged))
+        return _as_refusal(merged, refused, found)
 
     def _refusal(self, rows: Any) -> BaseException | None:
         """What the model raises for ``rows`` (a few rows, or none), or None."""
@@ -261,6 +271,13 @@ class ScoringModel:
         except Exception as error:
             return error
         return None
+
+
+def _as_refusal(merged: Any, error: BaseException, found: Any) -> BaseException:
+    """The whole frame's schema error as the model raised a batch's: ``error``
+    (what the model raised) worded with ``merged`` instead of ``found`` (the
+    schema error inside it)."""
+    return merged if error is found else reworded(error, str(found), str(merged))
 
 
 def _merged(refusals: list[Any], repeated: Any) -> Any:
@@ -281,7 +298,7 @@ def _repeated_ids(
     ``checked``; their rows are then found in ``inputs``."""
     from pyspark.sql import functions as F
 
-    from kedro_mlops.schema.validate import repeated_ids
+    from kedro_mlops.schema.validate import MAX_ROWS_SHOWN, repeated_ids
 
     def repeated(frame: Any) -> Any:
         return (
@@ -292,7 +309,13 @@ def _repeated_ids(
             .select(id_column)
         )
 
-    if repeated(checked).limit(1).count() == 0:
+    # ids of equal hash first (a shuffle of longs, not of text): none, no repeat
+    hashes = checked.where(F.col(id_column).isNotNull()).groupBy(
+        F.xxhash64(id_column).alias("hash")
+    )
+    if hashes.count().where(F.col("count") > 1).limit(1).count() == 0:
+        return None
+    if repeated(checked).limit(1).count() == 0:  # only hashes collided
         return None
     repeated_in_inputs = repeated(inputs)
     record = F.monotonically_increasing_id()
@@ -303,7 +326,7 @@ def _repeated_ids(
     mask = (1 << _RECORD_BITS) - 1
     first = [
         offsets[r["record"] >> _RECORD_BITS] + (r["record"] & mask) + 1
-        for r in rows.orderBy("record").limit(5).collect()
+        for r in rows.orderBy("record").limit(MAX_ROWS_SHOWN).collect()
     ]
     return repeated_ids(id_column, first, count), repeated_in_inputs
 

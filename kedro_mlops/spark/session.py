@@ -163,10 +163,6 @@ def start_session(settings: Mapping[str, str], source: str) -> Any:
     settings = dict(settings)
     if "spark.pyspark.python" not in settings:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    # The Python workers warn again, each on its own.
-    settings.setdefault(
-        "spark.executorEnv.PYTHONWARNINGS", f"ignore:{PANDAS_WARNING}:FutureWarning"
-    )
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
