@@ -42,6 +42,28 @@ def _reset_mlflow():
     os.environ.pop("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", None)
 
 
+@pytest.fixture
+def kedro_state(monkeypatch, tmp_path):
+    """Undo what bootstrapping a project in ``tmp_path`` changes in this
+    process: Kedro's project settings, its pipeline registry, ``sys.path``,
+    ``PYTHONPATH`` and the project's imported modules."""
+    import sys
+
+    from kedro.framework import project
+
+    monkeypatch.setattr(project, "PACKAGE_NAME", project.PACKAGE_NAME)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    wrapped = project.settings._wrapped
+    pipelines = {k: v for k, v in vars(project.pipelines).items() if k != "_lock"}
+    yield
+    object.__setattr__(project.settings, "_wrapped", wrapped)
+    vars(project.pipelines).update(pipelines)
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
 @pytest.fixture(scope="session")
 def migrated_store(tmp_path_factory) -> Path:
     """An empty sqlite MLflow store with every migration applied, made once.

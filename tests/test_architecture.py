@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "spark": {"schema", "patches"},
     "scaffold": {"versioning"},
     "docker": set(),
+    "scheduling": {"strict"},
     "plugin": {
         "config",
         "docker",
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "parameters",
         "patches",
         "scaffold",
+        "scheduling",
         "schema",
         "serving",
         "spark",

@@ -3,9 +3,11 @@
 The public names, all importable from here without loading scipy (it is
 imported inside the functions that need it):
 
-* :func:`detect_drift` compares two DataFrames and returns a :class:`DriftReport`
+* :func:`detect_drift` compares two tables and returns a :class:`DriftReport`
   (JSON, MLflow metrics); :func:`check_drift` acts on it (``on_drift``: fail,
-  warn or flag).
+  warn or flag). A table is a pandas DataFrame, a Spark DataFrame (summarised
+  per partition on the executors) or a Parquet file or folder (read in record
+  batches): see ``engines``.
 * :func:`render_html` and :func:`save_html` render a report as one
   self-contained HTML page.
 * :func:`build_profile`, :func:`summarize`, :func:`merge_summaries` and
@@ -19,7 +21,9 @@ One module per step, in the order the data goes through them: ``profile``
 ``evidence`` (a column's statistics from two summaries), ``decision`` (column
 and dataset verdicts), ``report`` (the verdicts as data), ``html`` (the report
 as a page) and ``gate`` (acting on the report); ``pipeline`` wraps it all in a
-Kedro pipeline.
+Kedro pipeline. ``engines`` picks who makes the summaries: ``summaries`` in
+memory, ``batches`` from Parquet record batches, ``spark`` on the executors
+(with ``sketch``, the quantile sketch of its edges).
 
 See docs/drift.md for the rule that picks the test and the design of the summaries.
 

@@ -162,9 +162,21 @@ def refuse_unsupported(
 def _batches(
     dataset: pyarrow.dataset.Dataset, columns: list[str]
 ) -> Iterator[pd.DataFrame]:
-    for batch in dataset.to_batches(columns=columns, batch_size=BATCH_ROWS):
-        if batch.num_rows:
-            yield batch.to_pandas()
+    """The columns, file by file, in batches of at most :data:`BATCH_ROWS` rows.
+
+    Each file is read with ``ParquetFile.iter_batches``, which decodes a row
+    group's pages as batches are asked for: memory holds about one row group
+    of the wanted columns, compressed, and one batch (a dataset scanner reads
+    ahead whole row groups, and held twice as much on 1,000,000-row groups).
+    """
+    import pyarrow.parquet as pq
+
+    for fragment in dataset.get_fragments():
+        with dataset.filesystem.open_input_file(fragment.path) as source:
+            reader = pq.ParquetFile(source)
+            for batch in reader.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+                if batch.num_rows:
+                    yield batch.to_pandas()
 
 
 def profile_and_summary(

@@ -1,17 +1,19 @@
 """Drift on Spark DataFrames: summaries computed on the executors, decided on the driver.
 
-No row reaches the driver. The reference's profile comes from Spark
-aggregations (``percentile_approx`` at the profile's quantile levels for the
-numeric columns, a count per category for the others); then each partition of
-the reference and of the current data is summarised where it lives
-(``mapInPandas`` running :func:`~kedro_mlops.drift.summaries.summarize` on
-its Arrow batches), and only the serialised summaries, a few kilobytes per
-column and partition, are collected and merged.
+No row reaches the driver. Each partition is worked on where it lives, by
+``mapInPandas`` over its Arrow batches. The reference's numeric edges come from
+quantile sketches (:mod:`kedro_mlops.drift.sketch`) of a uniform sample of it
+drawn on the executors, its categories from Spark's counts per label; then a
+pass over the reference, and one over the current data, summarise
+(:func:`~kedro_mlops.drift.summaries.summarize`). Sketches and summaries are
+merged in a tree on the executors (``treeAggregate``), so the driver receives
+one of each, whatever the number of rows or partitions.
 
 Against the in-memory engine on the same data, only the numeric edges can
-differ (approximate quantiles, rank error at most ``rows / QUANTILE_ACCURACY``);
-the counts on them are exact. docs/drift.md gives the tolerance this leaves on
-the statistics; the tests check that the decisions are the same.
+differ, and only beyond :data:`SKETCH_SIZE` values per column; the counts on
+them are exact.
+docs/drift.md gives the tolerance this leaves on the statistics; the tests
+check that the decisions are the same.
 
 Dates and timestamps are compared as seconds since the epoch (UTC), Spark's
 own cast, so that the session's time zone plays no part.
@@ -23,17 +25,18 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from . import batches
 from .batches import check_files, refuse_unsupported
 from .config import DriftConfig
 from .errors import DriftInputError
 from .profile import (
     FINE_BINS,
-    PSI_BINS,
     ColumnPlan,
     ColumnProfile,
     DriftProfile,
@@ -42,14 +45,15 @@ from .profile import (
     numeric_column,
     plan_columns,
 )
-from .summaries import DatasetSummary, summarize
+from .sketch import QuantileSketch
+from .summaries import DatasetSummary, sorted_numbers, summarize
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-#: ``percentile_approx``'s accuracy for the numeric edges: the rank error of an
-#: edge is at most ``rows / QUANTILE_ACCURACY`` (a tenth of a fine bin).
-QUANTILE_ACCURACY = 10 * FINE_BINS
+#: Values kept per quantile sketch: up to this many values per column, the
+#: edges are the in-memory engine's exactly.
+SKETCH_SIZE = 10 * FINE_BINS
 #: Rows of one partition summarised together (Spark hands them over in Arrow
 #: batches of ``spark.sql.execution.arrow.maxRecordsPerBatch`` rows).
 PARTITION_CHUNK_ROWS = 250_000
@@ -125,15 +129,17 @@ def _compared(frame: DataFrame, plans: dict[str, Any]) -> list[Column]:
 def profile_and_summary(
     frame: DataFrame, config: DriftConfig
 ) -> tuple[DriftProfile, DatasetSummary]:
-    """The drift profile of a Spark reference and its summary, from aggregations
-    and per-partition summaries.
+    """The drift profile of a Spark reference and its summary.
+
+    The numeric edges come from quantile sketches of a uniform sample of at
+    most ``batches.SAMPLE_ROWS`` rows, drawn and sketched on the executors (the
+    whole reference when it is smaller); the categories from Spark's own
+    counts per label; then one pass summarises.
 
     Raises:
         DriftInputError: no rows, a configured column missing, a column type
             drift cannot compare, or a Parquet file without a column.
     """
-    from pyspark.sql import functions as F
-
     source = "reference data"
     described = _described(frame)
     plans, skipped = plan_columns(
@@ -146,28 +152,26 @@ def profile_and_summary(
     refuse_unsupported(described, set(plans), source)
     _check_parquet_files(frame, list(plans), source)
     prepared = frame.select(*_compared(frame, plans))
+    rows = prepared.count()
+    check_reference_rows(rows)
     numeric = [name for name, plan in plans.items() if plan.kind == "numeric"]
-    levels = [j / FINE_BINS for j in range(FINE_BINS + 1)]
-    aggregates = [F.count(F.lit(1)).alias("__rows__")]
-    for position, name in enumerate(numeric):
-        value = F.col(name).cast("double")
-        finite = F.when(
-            ~F.isnan(value) & ~value.isin(float("inf"), float("-inf")), value
+    sketches: dict[str, QuantileSketch] = {}
+    if numeric:
+        drawn = prepared.select(*numeric)
+        fraction = batches.SAMPLE_ROWS / rows
+        if fraction < 1:
+            drawn = drawn.sample(fraction=fraction, seed=batches.SAMPLE_SEED)
+        merged = _aggregate(
+            drawn, _partition_sketcher(numeric, SKETCH_SIZE), _merge_sketches
         )
-        aggregates.append(
-            F.percentile_approx(finite, levels, QUANTILE_ACCURACY).alias(f"q{position}")
-        )
-    totals = prepared.agg(*aggregates).first()
-    assert totals is not None
-    check_reference_rows(int(totals["__rows__"]))
+        empty = QuantileSketch.of_sorted(np.zeros(0), SKETCH_SIZE)
+        sketches = merged.columns if merged else dict.fromkeys(numeric, empty)
     columns: dict[str, ColumnProfile] = {}
-    step = FINE_BINS // PSI_BINS
     for name, plan in plans.items():
         if plan.kind == "numeric":
-            quantiles = totals[f"q{numeric.index(name)}"]
-            fine = np.asarray(quantiles if quantiles is not None else [], "float64")
-            psi = fine[step:FINE_BINS:step] if fine.size else fine
-            columns[name] = numeric_column(_as_seconds(plan), fine, psi)
+            columns[name] = numeric_column(
+                _as_seconds(plan), *sketches[name].quantiles()
+            )
         else:
             columns[name] = categorical_column(
                 plan, _category_counts(prepared, name), config
@@ -184,7 +188,8 @@ def _as_seconds(plan: ColumnPlan) -> ColumnPlan:
 
 
 def _category_counts(frame: DataFrame, name: str) -> pd.Series:
-    """Positive counts per label, the most frequent first, ties by label."""
+    """Positive counts per label, the most frequent first, ties by label
+    (counted by Spark; only the labels and their counts reach the driver)."""
     from pyspark.sql import functions as F
 
     rows = (
@@ -199,6 +204,47 @@ def _category_counts(frame: DataFrame, name: str) -> pd.Series:
         index=pd.Index([row[name] for row in rows], dtype=object),
         dtype="int64",
     )
+
+
+@dataclass(frozen=True)
+class _Sketches:
+    """A quantile sketch per numeric column, and their size (set on the driver:
+    the executors' module globals are their own)."""
+
+    columns: dict[str, QuantileSketch]
+    size: int
+
+
+def _merge_sketches(a: _Sketches | None, b: _Sketches | None) -> Any:
+    if a is None or b is None:
+        return a if b is None else b
+    return _Sketches(
+        {
+            name: sketch.merge(b.columns[name], a.size)
+            for name, sketch in a.columns.items()
+        },
+        a.size,
+    )
+
+
+def _partition_sketcher(
+    numeric: list[str], size: int
+) -> Callable[[pd.DataFrame], _Sketches]:
+    """What each executor makes of a chunk of its partition: a quantile sketch
+    per numeric column."""
+
+    def sketch_chunk(chunk: pd.DataFrame) -> _Sketches:
+        return _Sketches(
+            {
+                name: QuantileSketch.of_sorted(
+                    sorted_numbers(chunk[name], False).finite, size
+                )
+                for name in numeric
+            },
+            size,
+        )
+
+    return sketch_chunk
 
 
 def summary_of(frame: DataFrame, profile: DriftProfile, source: str) -> DatasetSummary:
@@ -226,47 +272,65 @@ def summary_of(frame: DataFrame, profile: DriftProfile, source: str) -> DatasetS
 def _summarize(
     prepared: DataFrame, profile: DriftProfile, frame: DataFrame, source: str
 ) -> DatasetSummary:
-    rows = prepared.mapInPandas(
-        _partition_summarizer(profile, source), "summary binary"
-    ).collect()
+    def summarize_chunk(chunk: pd.DataFrame) -> DatasetSummary:
+        return summarize(chunk, profile, source)
+
+    merged = _aggregate(prepared, summarize_chunk, _merge_summaries)
     known = set(profile.columns) | set(profile.skipped)
     extra = tuple(name for name in frame.columns if name not in known)
-    merged = None
-    for row in rows:
-        part = pickle.loads(row["summary"])
-        merged = part if merged is None else merged.merge(part)
     if merged is None:  # no rows in any partition
         return DatasetSummary(profile.id, 0, {}, extra)
     return DatasetSummary(merged.profile_id, merged.n_rows, merged.columns, extra)
 
 
-def _partition_summarizer(
-    profile: DriftProfile, source: str
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """What each executor runs on its partition: one serialised summary out,
-    or nothing for an empty partition."""
+def _merge_summaries(a: DatasetSummary | None, b: DatasetSummary | None) -> Any:
+    if a is None or b is None:
+        return a if b is None else b
+    return a.merge(b)
 
-    def summarize_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+
+def _aggregate(
+    prepared: DataFrame,
+    per_chunk: Callable[[pd.DataFrame], Any],
+    merge: Callable[[Any, Any], Any],
+) -> Any:
+    """``per_chunk`` of every chunk of every partition, merged: within each
+    partition on its executor, then across partitions in a tree on the
+    executors (``treeAggregate``), so the driver receives one result."""
+    serialised = prepared.mapInPandas(_chunk_worker(per_chunk, merge), "part binary")
+
+    def combine(a: Any, b: Any) -> Any:
+        return merge(a, b)
+
+    def add(accumulated: Any, row: Any) -> Any:
+        return merge(accumulated, pickle.loads(row[0]))
+
+    return serialised.rdd.treeAggregate(None, add, combine, depth=2)
+
+
+def _chunk_worker(
+    per_chunk: Callable[[pd.DataFrame], Any], merge: Callable[[Any, Any], Any]
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """What each executor runs on its partition: Spark's Arrow batches gathered
+    into chunks of :data:`PARTITION_CHUNK_ROWS` rows, each made into a part,
+    the parts merged; one serialised part out, or nothing for an empty
+    partition."""
+
+    def run_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         merged = None
         pending: list[pd.DataFrame] = []
         size = 0
-
-        def flush() -> None:
-            nonlocal merged, pending, size
-            chunk = pending[0] if len(pending) == 1 else pd.concat(pending)
-            part = summarize(chunk, profile, source)
-            merged = part if merged is None else merged.merge(part)
-            pending, size = [], 0
-
         for batch in batches:
             if len(batch):
                 pending.append(batch)
                 size += len(batch)
-                if size >= PARTITION_CHUNK_ROWS:
-                    flush()
+            if size >= PARTITION_CHUNK_ROWS:
+                chunk = pd.concat(pending, ignore_index=True)
+                merged = merge(merged, per_chunk(chunk))
+                pending, size = [], 0
         if pending:
-            flush()
+            merged = merge(merged, per_chunk(pd.concat(pending, ignore_index=True)))
         if merged is not None:
-            yield pd.DataFrame({"summary": [pickle.dumps(merged, protocol=5)]})
+            yield pd.DataFrame({"part": [pickle.dumps(merged, protocol=5)]})
 
-    return summarize_partition
+    return run_partition

@@ -575,16 +575,52 @@ def requested_pipelines(command_args: list[str]) -> list[str]:
     return names
 
 
+def check_airflow_create(project_metadata: Any, command_args: list[str]) -> None:
+    """Stop ``kedro airflow create`` before it writes a DAG when its command
+    line or the project's ``airflow.yml`` has a problem (see
+    :mod:`kedro_mlops.scheduling.airflow_settings`)."""
+    from kedro_mlops.scheduling import airflow_settings
+
+    create = airflow_settings.parse_create_args(command_args)
+    if create is None:
+        return
+    from kedro.framework.project import pipelines, settings
+
+    conf_source = Path(project_metadata.project_path) / settings.CONF_SOURCE
+    if not (conf_source / create.env).is_dir():
+        return  # the session names the environments there are
+    jinja_file = Path(create.jinja_file) if create.jinja_file else None
+    if jinja_file is not None and not jinja_file.is_file():
+        return  # kedro-airflow's option check says so
+    ours = jinja_file is not None and airflow_settings.is_ours(
+        jinja_file.read_text(encoding="utf-8")
+    )
+    config = airflow_settings.load_config(str(conf_source), create.env)
+    problems = airflow_settings.check_create(create, config, list(pipelines), ours=ours)
+    if problems:
+        click.echo(
+            "Error: kedro airflow create wrote no DAG; fix these in airflow.yml "
+            f"({settings.CONF_SOURCE}/base, then {settings.CONF_SOURCE}/{create.env}) "
+            "or on the command line:\n" + "\n".join(f"  - {p}" for p in problems),
+            err=True,
+        )
+        raise SystemExit(2)
+
+
 class CliHooks:
     """``kedro run --pipelines NAME`` with a NAME the project does not register
-    stops at once with the project's pipelines, instead of Kedro's traceback."""
+    stops at once with the project's pipelines, instead of Kedro's traceback;
+    ``kedro airflow create`` stops on a problem of its ``airflow.yml``."""
 
     @cli_hook_impl
     def before_command_run(
         self, project_metadata: Any, command_args: list[str]
     ) -> None:
+        if project_metadata is None:
+            return
+        check_airflow_create(project_metadata, command_args)
         names = requested_pipelines(command_args)
-        if not names or project_metadata is None:
+        if not names:
             return
         from kedro.framework.project import pipelines
 

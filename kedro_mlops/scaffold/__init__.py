@@ -7,7 +7,8 @@
 * :mod:`~kedro_mlops.scaffold.sample_data`: puts the starter's raw data back in
   a fresh clone without a DVC remote;
 * ``templates/``: every template file (``mlops.yml``, ``mlflow.yml``,
-  ``Dockerfile``, ``dockerignore``), read with :func:`template`.
+  ``Dockerfile``, ``dockerignore``, and ``airflow_dag.j2``, the DAG template
+  for ``kedro airflow create --jinja-file``), read with :func:`template`.
 
 Example:
     >>> "registry:" in template("conf/base/mlops.yml")
@@ -25,6 +26,7 @@ FILES = {
     "conf/base/mlflow.yml": "mlflow.yml",
     "Dockerfile": "Dockerfile",
     ".dockerignore": "dockerignore",
+    "airflow_dag.j2": "airflow_dag.j2",
 }
 
 

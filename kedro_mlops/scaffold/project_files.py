@@ -7,7 +7,9 @@ Writes, from the templates shipped in this package:
   embedded sqlite store at the project root, or ``MLFLOW_TRACKING_URI``). It
   goes to ``conf/base``, not to the ``conf/local`` that ``kedro mlflow init``
   writes and that git and Docker ignore;
-* ``Dockerfile`` and ``.dockerignore``: the production image.
+* ``Dockerfile`` and ``.dockerignore``: the production image;
+* ``airflow_dag.j2``: the template of ``kedro airflow create --jinja-file``
+  (one Airflow task per pipeline run; its settings go in ``conf/base/airflow.yml``).
 
 A file that is already there is never changed unless ``force`` is given (an
 identical one is reported as unchanged), so running it twice changes nothing.
@@ -107,6 +109,9 @@ def next_steps(project_path: Path, written: list[Written]) -> list[str]:
         "when it wins.",
         "kedro docker build         # the production image (Dockerfile); "
         "`docker run IMAGE mlops serve` serves the champion",
+        "Schedule the pipelines with Airflow: write conf/base/airflow.yml, then "
+        "`kedro airflow create --pipelines NAME --jinja-file airflow_dag.j2` "
+        '(kedro-mlops\' docs, "Scheduling with Airflow").',
         "Add mlflow.db, mlflow.db.lock and mlartifacts/ to .gitignore.",
     ]
     return steps

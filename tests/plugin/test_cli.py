@@ -41,24 +41,6 @@ def register_pipelines():
 
 
 @pytest.fixture
-def kedro_state(monkeypatch):
-    """Undo what bootstrapping a project changes in this process: Kedro's
-    project settings, its pipeline registry, ``sys.path`` and ``PYTHONPATH``."""
-    from kedro.framework import project
-
-    monkeypatch.setattr(project, "PACKAGE_NAME", project.PACKAGE_NAME)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
-    wrapped = project.settings._wrapped
-    pipelines = {k: v for k, v in vars(project.pipelines).items() if k != "_lock"}
-    yield
-    object.__setattr__(project.settings, "_wrapped", wrapped)
-    vars(project.pipelines).update(pipelines)
-    for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
-        del sys.modules[name]
-
-
-@pytest.fixture
 def project(tmp_path, monkeypatch, kedro_state) -> Path:
     """A Kedro project with two catalog datasets; the test runs from its root."""
     root = tmp_path / "cli-project"

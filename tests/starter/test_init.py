@@ -9,7 +9,13 @@ from kedro_mlops.scaffold.project_files import rendered
 
 pytestmark = pytest.mark.integration
 
-FILES = ["conf/base/mlops.yml", "conf/base/mlflow.yml", "Dockerfile", ".dockerignore"]
+FILES = [
+    "conf/base/mlops.yml",
+    "conf/base/mlflow.yml",
+    "Dockerfile",
+    ".dockerignore",
+    "airflow_dag.j2",
+]
 NODES = """
 def greet(params: dict) -> str:
     return f"hello {params['name']}"

@@ -1,8 +1,9 @@
 """Write kedro-mlops' shared files, then make the new project a git repository
 with DVC, its raw data tracked and committed.
 
-The Dockerfile, .dockerignore and conf/base/mlflow.yml come from kedro-mlops'
-templates, the very files `kedro mlops init` writes into other projects.
+The Dockerfile, .dockerignore, conf/base/mlflow.yml and airflow_dag.j2 come
+from kedro-mlops' templates, the very files `kedro mlops init` writes into
+other projects.
 
 Runs in the generated project's folder, with the Python that runs `kedro new`
 (which needs DVC: kedro-mlops' `tools` extra). Inside an existing git repository the
@@ -68,7 +69,7 @@ def write_shared_files(package_name: str) -> None:
     write_files(
         Path.cwd(),
         package_name,
-        only=("conf/base/mlflow.yml", "Dockerfile", ".dockerignore"),
+        only=("conf/base/mlflow.yml", "Dockerfile", ".dockerignore", "airflow_dag.j2"),
     )
 
 
