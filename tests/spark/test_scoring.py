@@ -117,3 +117,27 @@ def test_an_empty_frame_is_refused_as_in_pandas(spark, saved, tmp_path):
     assert "The data is empty (0 rows, 4 columns)" in expected
     got = _refusal(lambda: model.predict(spark.createDataFrame(rows(10)).limit(0)))
     assert got == expected
+
+
+def test_the_dataset_loads_the_registered_champion_as_a_scoring_model(
+    tracking_uri, saved
+):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from kedro_mlops.datasets import SparkModelRegistryDataset
+
+    # given the bundled model registered, with the champion alias
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(saved), "model")
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "churn")
+    MlflowClient().set_registered_model_alias("churn", "champion", version.version)
+    # when the catalog dataset loads it
+    model = SparkModelRegistryDataset(model_name="churn", alias="champion").load()
+    # then it is a ScoringModel over a folder of its own, scoring pandas as the model
+    assert isinstance(model, ScoringModel)
+    assert (Path(model.path) / "MLmodel").is_file() and Path(model.path) != saved
+    batch = rows(20)
+    expected = mlflow.pyfunc.load_model(str(saved)).predict(batch)
+    pd.testing.assert_frame_equal(model.predict(batch), expected)
+    assert model.metadata.signature.inputs.input_names() == list(batch.columns)
