@@ -160,7 +160,6 @@ def start_session(settings: Mapping[str, str], source: str) -> Any:
     if missing is not None:
         raise missing
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
-    settings = dict(settings)
     if "spark.pyspark.python" not in settings:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark import SparkConf, SparkContext

@@ -9,6 +9,7 @@ the model is a real bundled model (tests/spark/model.py) saved to disk.
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,9 @@ def _scoring(saved: Path, tmp_path: Path) -> ScoringModel:
     import mlflow
 
     folder = Path(shutil.copytree(saved, tmp_path / "model"))
-    return ScoringModel(mlflow.pyfunc.load_model(str(folder)), str(folder))
+    with warnings.catch_warnings():  # MLflow's hint about kedro-mlflow's model class
+        warnings.filterwarnings("ignore", message=".*Add type hints to the `predict`")
+        return ScoringModel(mlflow.pyfunc.load_model(str(folder)), str(folder))
 
 
 def in_order(spark, batch: pd.DataFrame, partitions: int):
