@@ -36,12 +36,15 @@ class Env:
             "COLUMNS": "200",
             "KEDRO_DISABLE_TELEMETRY": "true",
         }
-        # the project's mlflow.yml decides, not the caller's environment
+        # the project's mlflow.yml decides, not the caller's environment; and
+        # Spark's Python workers run this environment's interpreter
         for name in (
             "MLFLOW_TRACKING_URI",
             "MLFLOW_REGISTRY_URI",
             "MLFLOW_EXPERIMENT_ID",
             "MLFLOW_RUN_ID",
+            "PYSPARK_PYTHON",
+            "PYSPARK_DRIVER_PYTHON",
         ):
             env.pop(name, None)
         return env
@@ -96,10 +99,11 @@ def build_wheel(dist: Path) -> Path:
     return wheel_of(REPO, dist)
 
 
-def with_tools(wheel: Path) -> str:
+def with_tools(wheel: Path, *extras: str) -> str:
     """The requirement for ``wheel`` with its ``tools`` extra (DVC, kedro-viz,
-    kedro-docker): what a user installs to work on a project."""
-    return f"kedro-mlops[tools] @ {wheel.resolve().as_uri()}"
+    kedro-docker): what a user installs to work on a project; ``extras`` adds
+    others (``spark``)."""
+    return f"kedro-mlops[{','.join(('tools', *extras))}] @ {wheel.resolve().as_uri()}"
 
 
 def create_env(
@@ -125,14 +129,25 @@ def create_env(
         check=True,
         env=environ,
     )
+    env = Env(root)
+    install(env, *requirements, compile_bytecode=compile_bytecode, environ=environ)
+    return env
+
+
+def install(
+    env: Env,
+    *requirements: str,
+    compile_bytecode: bool = True,
+    environ: dict[str, str] | None = None,
+) -> None:
+    """Install ``requirements`` into ``env`` (what is there already stays)."""
     compile_flag = ["--compile-bytecode"] if compile_bytecode else []
     subprocess.run(
         [uv(), "pip", "install", "--quiet", *compile_flag]
-        + ["--python", str(root / "bin" / "python"), *requirements],
+        + ["--python", str(env.bin / "python"), *requirements],
         check=True,
         env=environ,
     )
-    return Env(root)
 
 
 def image_python(folder: Path) -> Path:

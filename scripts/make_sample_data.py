@@ -11,6 +11,9 @@ a test regenerates them and checks the shipped bytes are identical.
   ``support_tickets`` (an outage raised contact volume).
 * ``batch_control.csv``: 2,000 later, unlabelled customers drawn from the same
   process as the training table: nothing has drifted.
+* ``batch_production.parquet``, ``batch_control.parquet``: the two batches as
+  pandas reads their CSV files, for the project's ``spark`` environment (Spark
+  reads Parquet with its column types; a test checks the same rows and types).
 
 With a dozen columns, a 5% test flags an unshifted column by chance in about
 half of all draws. The two batch seeds were chosen so that no unshifted column
@@ -112,7 +115,7 @@ def make_customers(
 
 
 def generate(output_dir: Path) -> list[Path]:
-    """Write the three sample files into ``output_dir`` and return their paths."""
+    """Write the sample files into ``output_dir`` and return their paths."""
     output_dir.mkdir(parents=True, exist_ok=True)
     files = {
         "customers.csv": make_customers(6000, seed=20240101),
@@ -134,6 +137,10 @@ def generate(output_dir: Path) -> list[Path]:
         path = output_dir / name
         frame.to_csv(path, index=False, lineterminator="\n")
         paths.append(path)
+        if name.startswith("batch_"):
+            copy = path.with_suffix(".parquet")
+            pd.read_csv(path).to_parquet(copy, index=False)
+            paths.append(copy)
     return paths
 
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ("mlflow", "dvc", "scipy", "sklearn", "matplotlib")
+HEAVY = ("mlflow", "dvc", "scipy", "sklearn", "matplotlib", "pyspark", "kedro_mlflow")
 
 
 def test_entry_point_modules_import_no_heavy_library():

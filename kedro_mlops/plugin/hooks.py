@@ -6,7 +6,9 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   command as its message (:mod:`~kedro_mlops.plugin.errors`); the ``${mlops.*}``
   resolvers exist before kedro-mlflow reads ``mlflow.yml``; the tracking
   patches are installed; a wrong ``mlops.yml``, or a tracking server that does
-  not answer, stops the session before any MLflow run is opened;
+  not answer, stops the session before any MLflow run is opened; where the
+  run's configuration has ``spark`` settings (``conf/spark/spark.yml``), the
+  SparkSession starts (:mod:`~kedro_mlops.spark.session`);
 * ``after_catalog_created``: a catalog dataset that loads the champion of
   another model than ``registry.model_name`` stops the run; the drift settings
   become the catalog dataset the drift nodes read;
@@ -91,6 +93,9 @@ class MlopsHooks:
         if uri is not None:
             check_reachable(uri)
             self.login = _check_login(context, uri)
+        from kedro_mlops.spark.session import start_configured_session
+
+        start_configured_session(context)
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:

@@ -60,6 +60,13 @@ def _registry_model_missing(dataset: Any) -> str | None:
     return None
 
 
+def _registry_dataset(dataset: Any) -> bool:
+    """kedro-mlflow's registry dataset, or one derived from it."""
+    return any(
+        kind.__name__ == "MlflowModelRegistryDataset" for kind in type(dataset).__mro__
+    )
+
+
 def _checkable(dataset: Any) -> bool:
     from kedro.io import AbstractDataset, MemoryDataset
 
@@ -94,7 +101,7 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
         if name == "parameters" or name.startswith("params:") or name not in catalog:
             continue
         dataset = catalog.get(name)
-        if type(dataset).__name__ == "MlflowModelRegistryDataset":
+        if _registry_dataset(dataset):
             reason = _registry_model_missing(dataset)
             if reason is not None:
                 missing.append((name, reason))

@@ -26,8 +26,8 @@ Example:
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,8 @@ from .model import SOURCE, NumericRange, TableSchema, parse_schema
 
 #: Rows listed per problem; the message gives the count of the others.
 MAX_ROWS_SHOWN = 5
+#: Distinct values shown per problem.
+MAX_VALUES_SHOWN = 3
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +55,53 @@ ROW_NUMBERS = (
     "Rows are counted from 1 at the first row of data "
     "(in a CSV file with a header line, row N is on line N + 1)."
 )
-_NAMES_ROWS = re.compile(r" in rows? \d")
+
+# The order of the checks (the first part of a Problem's key).
+_MISSING, _ID, _FEATURES, _NO_VALUES, _TARGET = range(5)
+_ID_EMPTY = (_ID, 0)
+_ID_REPEATED = (_ID, 1)
+_UNSET = (-1, -1)  # a feature's problem, keyed by its column by the caller
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the data as an error lists it: ``text``, then, for a
+    problem found in some rows, up to three of their values and the rows.
+
+    ``key`` orders the problems of an error (the check that found it) and
+    names the same problem in two parts of one table
+    (:func:`merge_schema_errors`).
+
+    Example:
+        >>> str(Problem((2, 0), "column 'age' has values outside [18, 110]", ("7",), (2,), 1))
+        "column 'age' has values outside [18, 110] ('7') in row 2"
+    """
+
+    key: tuple[int, int]
+    text: str
+    values: tuple[str, ...] = ()  # as text, distinct, in row order
+    rows: tuple[int, ...] = ()  # positions from 1: the first MAX_ROWS_SHOWN
+    count: int = 0  # how many rows
+
+    def __str__(self) -> str:
+        if not self.count:
+            return self.text
+        shown = f" ({', '.join(repr(v) for v in self.values)})" if self.values else ""
+        return f"{self.text}{shown} in {_rows_text(self.rows, self.count)}"
 
 
 class SchemaError(ValueError):
     """The data does not match the schema (``schema`` in ``parameters.yml``).
 
-    ``problems`` lists each problem on its own (empty when the data is empty).
+    ``problems`` lists each problem on its own (empty when the data is empty);
+    ``found`` holds the same as :class:`Problem` objects.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: Iterable[str | Problem] = ()) -> None:
         super().__init__(message)
-        self.problems = list(problems or [])
+        found = list(problems)
+        self.found = [p for p in found if isinstance(p, Problem)]
+        self.problems = [str(p) for p in found]
 
 
 def validate_training_table(
@@ -146,7 +183,11 @@ def validate_table(
     if require_target:
         required.append(target)
     missing = {c for c in required if c not in data.columns}
-    problems = [f"column '{c}' is missing" for c in required if c in missing]
+    problems = [
+        Problem((_MISSING, i), f"column '{c}' is missing")
+        for i, c in enumerate(required)
+        if c in missing
+    ]
 
     if schema.id_column not in missing:
         problems += _check_id(data[schema.id_column])
@@ -154,23 +195,19 @@ def validate_table(
     problems += found
     if require_target:
         problems += [
-            f"column '{column}' has no values (missing in all {len(data)} rows): "
-            "a model cannot learn from it; fill it, or remove it from the schema"
-            for column in schema.feature_columns
+            Problem(
+                (_NO_VALUES, i),
+                f"column '{column}' has no values (missing in all {len(data)} rows): "
+                "a model cannot learn from it; fill it, or remove it from the schema",
+            )
+            for i, column in enumerate(schema.feature_columns)
             if column not in missing and data[column].isna().all()
         ]
     if require_target and target not in missing:
         problems += _check_target(data[target], schema.target.positive_class)
 
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        numbered = any(_NAMES_ROWS.search(p) for p in problems)
-        raise SchemaError(
-            f"The data does not match the schema ({SOURCE}):\n{listing}\n"
-            + (f"{ROW_NUMBERS}\n" if numbered else "")
-            + "Fix the data, or update the schema if the change is intended.",
-            problems,
-        )
+        raise schema_error(problems)
     for column, values in unseen.items():
         if values:
             logger.warning("Column '%s' has unseen categories %s", column, values)
@@ -179,39 +216,55 @@ def validate_table(
 
 def _check_features(
     data: pd.DataFrame, schema: TableSchema, missing: set[str], strict: bool
-) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
+) -> tuple[dict[str, Any], dict[str, list[str]], list[Problem]]:
     """The feature columns' converted values (only of those that need it), their
     values outside the listed categories, and the problems found."""
     converted: dict[str, Any] = {}
     unseen: dict[str, list[str]] = {}
-    problems: list[str] = []
-    for column, bounds in schema.numeric.items():
+    problems: list[Problem] = []
+    for i, (column, bounds) in enumerate(schema.numeric.items()):
         if column not in missing:
             converted[column], found = _check_numeric(data[column], bounds)
-            problems += found
-    for column, allowed in schema.categorical.items():
+            problems += [replace(p, key=(_FEATURES, i)) for p in found]
+    for i, (column, allowed) in enumerate(
+        schema.categorical.items(), start=len(schema.numeric)
+    ):
         if column not in missing:
             converted[column], unseen[column], problem = _check_categorical(
                 data[column], allowed, schema.allowed_text[column]
             )
             if strict and problem:
-                problems.append(problem)
+                problems.append(replace(problem, key=(_FEATURES, i)))
     return {c: v for c, v in converted.items() if v is not None}, unseen, problems
 
 
-def _check_id(ids: pd.Series) -> list[str]:
+def _check_id(ids: pd.Series) -> list[Problem]:
     problems = []
     empty = pd.isna(ids.to_numpy())
     if empty.any():
         mask = pd.Series(empty, index=ids.index)
-        problems.append(f"column '{ids.name}' (id) is empty in {row_numbers(mask)}")
+        problems.append(_in_rows(_ID_EMPTY, f"column '{ids.name}' (id) is empty", mask))
     if len(ids) > 1 and not ids.is_unique:
         duplicated = ids.duplicated(keep=False) & ~empty
         if duplicated.any():
-            problems.append(
-                f"column '{ids.name}' (id) repeats values in {row_numbers(duplicated)}"
-            )
+            text = f"column '{ids.name}' (id) repeats values"
+            problems.append(_in_rows(_ID_REPEATED, text, duplicated))
     return problems
+
+
+def repeated_ids(column: str, rows: Iterable[int], count: int) -> Problem:
+    """The problem of an id column whose values repeat in ``count`` rows, the
+    first of them ``rows`` (positions from 1), e.g. found in a table too large
+    for one frame.
+
+    Example:
+        >>> str(repeated_ids("id", [2, 9], 2))
+        "column 'id' (id) repeats values in rows 2, 9"
+    """
+    shown = tuple(sorted(rows))[:MAX_ROWS_SHOWN]
+    return Problem(
+        _ID_REPEATED, f"column '{column}' (id) repeats values", (), shown, count
+    )
 
 
 def numeric_problem(raw: pd.Series) -> tuple[np.ndarray | None, str | None]:
@@ -228,7 +281,7 @@ def numeric_problem(raw: pd.Series) -> tuple[np.ndarray | None, str | None]:
     """
     values, converted, problem = _numbers(raw)
     if problem is not None or values is None:
-        return None, problem
+        return None, None if problem is None else str(problem)
     if converted is None and values.dtype != np.float64:
         converted = values.astype("float64")
     return converted, None
@@ -236,12 +289,16 @@ def numeric_problem(raw: pd.Series) -> tuple[np.ndarray | None, str | None]:
 
 def _numbers(
     raw: pd.Series,
-) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+) -> tuple[np.ndarray | None, np.ndarray | None, Problem | None]:
     """A numeric column's values (NumPy, no copy when they are NumPy numbers),
     the same as floats if they had to be converted, or the problem."""
     column = raw.name
     if pd.api.types.is_bool_dtype(raw):
-        return None, None, f"column '{column}' must be numeric but holds booleans"
+        return (
+            None,
+            None,
+            Problem(_UNSET, f"column '{column}' must be numeric but holds booleans"),
+        )
     if pd.api.types.is_numeric_dtype(raw):
         # NumPy integers and floats are compared as they are (no copy); nullable
         # ones become floats with NaN for missing values.
@@ -256,18 +313,14 @@ def _numbers(
     not_numeric = (raw.notna().to_numpy() & np.isnan(converted)) | booleans
     if not_numeric.any():
         mask = pd.Series(not_numeric, index=raw.index)
-        return (
-            None,
-            None,
-            f"column '{column}' must be numeric but has non-numeric values "
-            f"({_examples(raw[mask])}) in {row_numbers(mask)}",
-        )
+        text = f"column '{column}' must be numeric but has non-numeric values"
+        return None, None, _in_rows(_UNSET, text, mask, raw)
     return converted, converted, None
 
 
 def _check_numeric(
     raw: pd.Series, bounds: NumericRange
-) -> tuple[np.ndarray | None, list[str]]:
+) -> tuple[np.ndarray | None, list[Problem]]:
     """Problems of a numeric column, and its values as floats if they were text
     (``None`` when the column is numeric already)."""
     values, converted, problem = _numbers(raw)
@@ -279,16 +332,14 @@ def _check_numeric(
     problems = []
     if outside.any():
         mask = pd.Series(outside, index=raw.index)
-        problems.append(
-            f"column '{raw.name}' has values outside [{low}, {high}] "
-            f"({_examples(raw[mask])}) in {row_numbers(mask)}"
-        )
+        text = f"column '{raw.name}' has values outside [{low}, {high}]"
+        problems.append(_in_rows(_UNSET, text, mask, raw))
     return converted, problems
 
 
 def _check_categorical(
     raw: pd.Series, allowed: list[Any], allowed_text: frozenset[str]
-) -> tuple[pd.Series | None, list[str], str | None]:
+) -> tuple[pd.Series | None, list[str], Problem | None]:
     """A categorical column as text (``None`` when it is text already), its
     distinct values outside ``allowed`` (compared as text), and the problem they
     are when categories are strict."""
@@ -302,24 +353,24 @@ def _check_categorical(
     if not outside_text:
         return as_text, [], None
     mask = raw.map(lambda v: not _missing(v) and str(v) in outside_text).astype(bool)
-    problem = (
-        f"column '{raw.name}' has values outside {list(allowed)} "
-        f"({_examples(raw[mask])}) in {row_numbers(mask)}"
-    )
-    return as_text, sorted(outside_text), problem
+    text = f"column '{raw.name}' has values outside {list(allowed)}"
+    return as_text, sorted(outside_text), _in_rows(_UNSET, text, mask, raw)
 
 
-def _check_target(labels: pd.Series, positive_class: Any) -> list[str]:
+def _check_target(labels: pd.Series, positive_class: Any) -> list[Problem]:
     problems = []
     if labels.isna().any():
-        problems.append(
-            f"column '{labels.name}' (target) is empty in {row_numbers(labels.isna())}"
-        )
+        text = f"column '{labels.name}' (target) is empty"
+        problems.append(_in_rows((_TARGET, 0), text, labels.isna()))
     classes = set(labels.dropna().astype(str))
     if str(positive_class) not in classes or len(classes) != 2:
         problems.append(
-            f"column '{labels.name}' (target) must hold exactly two classes including "
-            f"the positive class {str(positive_class)!r}; found {sorted(classes)}"
+            Problem(
+                (_TARGET, 1),
+                f"column '{labels.name}' (target) must hold exactly two classes "
+                f"including the positive class {str(positive_class)!r}; found "
+                f"{sorted(classes)}",
+            )
         )
     return problems
 
@@ -338,12 +389,77 @@ def row_numbers(mask: pd.Series) -> str:
         'rows 2, 3'
     """
     positions = np.flatnonzero(mask.to_numpy(dtype=bool)) + 1
-    count = len(positions)
-    shown = ", ".join(str(p) for p in positions[:MAX_ROWS_SHOWN])
+    return _rows_text(tuple(int(p) for p in positions[:MAX_ROWS_SHOWN]), len(positions))
+
+
+def _rows_text(rows: tuple[int, ...], count: int) -> str:
+    shown = ", ".join(str(p) for p in rows)
     more = f" (first {MAX_ROWS_SHOWN} of {count})" if count > MAX_ROWS_SHOWN else ""
     return f"{'row' if count == 1 else 'rows'} {shown}{more}"
 
 
-def _examples(values: pd.Series) -> str:
-    shown = list(dict.fromkeys(values.astype(str)))[:3]
-    return ", ".join(repr(v) for v in shown)
+def _in_rows(
+    key: tuple[int, int], text: str, mask: pd.Series, values: pd.Series | None = None
+) -> Problem:
+    """The problem ``text`` in the rows where ``mask`` holds, with up to
+    :data:`MAX_VALUES_SHOWN` of their distinct ``values``."""
+    flags = mask.to_numpy(dtype=bool)
+    positions = np.flatnonzero(flags) + 1
+    shown: tuple[str, ...] = ()
+    if values is not None:
+        shown = tuple(dict.fromkeys(values[flags].astype(str)))[:MAX_VALUES_SHOWN]
+    rows = tuple(int(p) for p in positions[:MAX_ROWS_SHOWN])
+    return Problem(key, text, shown, rows, len(positions))
+
+
+def schema_error(problems: Iterable[Problem]) -> SchemaError:
+    """The error listing ``problems`` in the order of their checks."""
+    ordered = sorted(problems, key=lambda p: p.key)
+    listing = "\n".join(f"  - {p}" for p in ordered)
+    numbered = any(p.count for p in ordered)
+    return SchemaError(
+        f"The data does not match the schema ({SOURCE}):\n{listing}\n"
+        + (f"{ROW_NUMBERS}\n" if numbered else "")
+        + "Fix the data, or update the schema if the change is intended.",
+        ordered,
+    )
+
+
+def merge_schema_errors(parts: Iterable[tuple[int, SchemaError]]) -> SchemaError:
+    """One error for a table checked in parts, as if it was checked whole.
+
+    Args:
+        parts: ``(rows before the part, the part's error)``, for the parts that
+            failed, in any order. A problem found in several parts is listed
+            once, with the rows of all of them counted from the table's first.
+            Parts whose error lists no problem (an empty part) are left out.
+
+    Example:
+        >>> import pandas as pd
+        >>> schema = {"id_column": "id", "target": {"column": "y", "positive_class": 1},
+        ...           "numeric": {"age": {"min": 18}}}
+        >>> def error(ages):
+        ...     try:
+        ...         validate_scoring_batch(pd.DataFrame({"id": range(len(ages)), "age": ages}), schema)
+        ...     except SchemaError as failed:
+        ...         return failed
+        >>> print(merge_schema_errors([(0, error([20, 7])), (2, error([5, 30, 7]))]).problems)
+        ["column 'age' has values outside [18, inf] ('7', '5') in rows 2, 3, 5"]
+    """
+    merged: dict[tuple[int, int], Problem] = {}
+    for offset, error in sorted(parts, key=lambda part: part[0]):
+        for problem in error.found:
+            rows = tuple(offset + r for r in problem.rows)
+            seen = merged.get(problem.key)
+            if seen is None:
+                merged[problem.key] = replace(problem, rows=rows)
+                continue
+            merged[problem.key] = replace(
+                seen,
+                values=tuple(dict.fromkeys(seen.values + problem.values))[
+                    :MAX_VALUES_SHOWN
+                ],
+                rows=(seen.rows + rows)[:MAX_ROWS_SHOWN],
+                count=seen.count + problem.count,
+            )
+    return schema_error(merged.values())

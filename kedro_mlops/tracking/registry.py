@@ -219,6 +219,10 @@ def _tag(client: MlflowClient, run_id: str, result: PromotionResult) -> None:
     )
 
 
+#: The catalog types that load a registered model by name and alias.
+REGISTRY_DATASETS = ("MlflowModelRegistryDataset", "SparkModelRegistryDataset")
+
+
 def check_catalog_model_name(
     conf_catalog: Mapping[str, Any], model_name: str | None
 ) -> None:
@@ -247,7 +251,7 @@ def check_catalog_model_name(
         kind = str(entry.get("type", "")).rsplit(".", 1)[-1]
         alias = entry.get("alias")
         loaded = entry.get("model_name")
-        if kind == "MlflowModelRegistryDataset" and alias in (CHAMPION, CHALLENGER):
+        if kind in REGISTRY_DATASETS and alias in (CHAMPION, CHALLENGER):
             if loaded != model_name:
                 raise RegistryError(
                     f"The model has two names: registry.model_name is "

@@ -311,6 +311,18 @@ def test_catalog_hook_stops_where_the_champion_has_another_name(tmp_path):
     hooks.after_catalog_created(DataCatalog(), conf_catalog)
 
 
+def test_the_spark_champion_is_held_to_the_same_name(tmp_path):
+    # given the champion as conf/spark/catalog.yml loads it, under the old name
+    hooks = _configured(tmp_path, "registry:\n  model_name: churn_v2\n")
+    entry = {
+        **_champion_entry(PACKAGE),
+        "type": "kedro_mlops.datasets.SparkModelRegistryDataset",
+    }
+    # then the run stops as it does for kedro-mlflow's dataset
+    with pytest.raises(RegistryError, match="loads the champion of"):
+        hooks.after_catalog_created(DataCatalog(), {"champion_model": entry})
+
+
 # ------------------------------------------------------------------ after_node_run
 
 

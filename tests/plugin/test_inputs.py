@@ -69,6 +69,21 @@ def test_a_registry_model_without_the_alias_is_missing(tracking_uri, tmp_path):
     ]
 
 
+def test_a_spark_champion_without_the_alias_is_missing_too(tracking_uri):
+    from mlflow import MlflowClient
+
+    from kedro_mlops.datasets import SparkModelRegistryDataset
+
+    MlflowClient().create_registered_model("churn")
+    catalog = DataCatalog(
+        {"champion": SparkModelRegistryDataset(model_name="churn", alias="champion")}
+    )
+    scoring = Pipeline([Node(abs, "champion", "scores", name="score")])
+    assert missing_inputs(scoring, catalog) == [
+        ("champion", "no version of registered model 'churn' has the alias 'champion'")
+    ]
+
+
 def test_an_empty_file_is_reported_as_empty(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     catalog = _catalog(tmp_path)

@@ -13,10 +13,24 @@ def test_shipped_files_equal_the_generator_output(tmp_path):
     generator = runpy.run_path(str(REPO / "scripts/make_sample_data.py"))
     written = generator["generate"](tmp_path)
     assert sorted(p.name for p in written) == sorted(
-        p.name for p in TEMPLATE_RAW.glob("*.csv")
+        p.name for p in TEMPLATE_RAW.iterdir()
     )
     for path in written:
-        assert path.read_bytes() == (TEMPLATE_RAW / path.name).read_bytes(), path.name
+        shipped = TEMPLATE_RAW / path.name
+        if path.suffix == ".parquet":  # its bytes name the pyarrow that wrote it
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(path), pd.read_parquet(shipped)
+            )
+        else:
+            assert path.read_bytes() == shipped.read_bytes(), path.name
+
+
+def test_the_parquet_batches_are_their_csv_as_pandas_reads_it():
+    for batch in ("batch_production", "batch_control"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(TEMPLATE_RAW / f"{batch}.parquet"),
+            pd.read_csv(TEMPLATE_RAW / f"{batch}.csv"),
+        )
 
 
 def test_sample_data_is_realistic():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.envs import Env, build_wheel, create_env, with_tools
+from harness.envs import Env, build_wheel, create_env, install, with_tools
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +17,15 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def installed(wheel, tmp_path_factory) -> Env:
-    """The wheel (not an editable install) in a brand-new environment."""
-    return create_env(
+    """The wheel (not an editable install) in a brand-new environment, with
+    its ``tools`` and ``spark`` extras."""
+    env = create_env(
         tmp_path_factory.mktemp("venv") / "env", with_tools(wheel), "pytest"
     )
+    # Spark's packages without bytecode: compiling all of pyspark and botocore
+    # takes about 30 s, the modules a Spark run imports compile in about 1 s.
+    install(env, with_tools(wheel, "spark"), compile_bytecode=False)
+    return env
 
 
 #: The tracking server's database password: no client may ever see it.

@@ -20,7 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-RAW_DATA = sorted(str(p) for p in Path("data/01_raw").glob("*.csv"))
+RAW_DATA = sorted(
+    str(p) for p in Path("data/01_raw").iterdir() if p.suffix in (".csv", ".parquet")
+)
 FALLBACK_IDENTITY = [
     "-c",
     "user.name=kedro-mlops",

@@ -13,6 +13,9 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # Spark's settings (conf/spark/spark.yml): kedro-mlops starts the session
+    # with them in `kedro run --env spark`.
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
 }
 
 # Quiet library chatter that a run cannot act upon. Remove a line to see it again.

@@ -46,7 +46,16 @@ def test_roc_plot_is_a_figure(schema, params):
 
 
 def test_monitoring_frame_holds_the_features_and_the_probability(batch_slice, schema):
+    id_column = schema["id_column"]
     probability = probability_column(schema["target"])
-    predictions = pd.DataFrame({probability: [0.5] * len(batch_slice)})
+    # the predictions in another order: they are matched by id
+    predictions = pd.DataFrame(
+        {
+            id_column: batch_slice[id_column][::-1].to_numpy(),
+            probability: [0.1 * i for i in range(len(batch_slice))][::-1],
+        }
+    )
     frame = monitoring_frame(batch_slice, predictions, schema)
-    assert list(frame.columns) == [*feature_columns(schema), probability]
+    assert list(frame.columns) == [id_column, *feature_columns(schema), probability]
+    assert frame[id_column].tolist() == batch_slice[id_column].tolist()
+    assert frame[probability].tolist() == [0.1 * i for i in range(len(batch_slice))]

@@ -14,13 +14,15 @@ def score_with_model(batch: pd.DataFrame, model: Any) -> pd.DataFrame:
     return model.predict(batch)
 
 
-def monitoring_frame(
-    rows: pd.DataFrame, predictions: pd.DataFrame, schema: dict[str, Any]
-) -> pd.DataFrame:
-    """The feature columns of ``rows`` with the predicted probability beside them:
-    what the drift check compares between the reference and a scored batch.
+def monitoring_frame(rows: Any, predictions: Any, schema: dict[str, Any]) -> Any:
+    """The id and feature columns of ``rows`` with the predicted probability
+    beside them, joined on the id: what the drift check compares between the
+    reference and a scored batch (pandas or Spark DataFrames; the drift
+    settings leave the id out).
     """
-    probability = probability_column(schema["target"])
-    return rows[feature_columns(schema)].assign(
-        **{probability: predictions[probability].to_numpy()}
-    )
+    id_column = schema["id_column"]
+    features = rows[[id_column, *feature_columns(schema)]]
+    scores = predictions[[id_column, probability_column(schema["target"])]]
+    if isinstance(rows, pd.DataFrame):
+        return features.merge(scores, on=id_column)
+    return features.join(scores, on=id_column)
