@@ -18,7 +18,10 @@ folder of 8 Parquet files (8 partitions), with the registered champion:
   rows and refusals, the scores are kept in memory for the nodes that read them,
   ids repeated across partitions are looked for);
 
-each written to Spark's ``noop`` sink (every column computed, nothing stored).
+each written to Spark's ``noop`` sink (every column computed, nothing stored);
+and, for comparison without Spark, the same model's pandas ``predict`` in one
+process over the same Parquet files read in record batches of 100,000 rows
+(``ParquetFile.iter_batches``), the scores dropped.
 
 The rows are read once and kept in memory in 8 partitions; the Python workers
 are started (with MLflow and kedro-mlflow imported) before the first round.
@@ -49,7 +52,14 @@ sys.path.insert(0, str(HERE))
 
 PARTITIONS = 8
 MODEL = "churn_model"
-METHODS = ("mlflow spark_udf", "mapInPandas", "kedro-mlops predict")
+METHODS = (
+    "mlflow spark_udf",
+    "mapInPandas",
+    "kedro-mlops predict",
+    "pandas in batches",
+)
+#: Rows per batch of the pandas method (pyarrow record batches of the files).
+PANDAS_BATCH_ROWS = 100_000
 
 #: Counts model loads in every process that imports kedro-mlflow's model class.
 LOAD_COUNTER = textwrap.dedent(
@@ -183,19 +193,24 @@ def measure(project: Path, rows: int, rounds: int) -> None:
     results = []
     for round_number in range(rounds):
         for method in METHODS:
+            loads_log.write_text("")  # the driver's load below counts for pandas
             model = dataset.load()  # a folder of its own: loaded anew everywhere
-            loads_log.write_text("")
             start = time.perf_counter()
-            if method == "kedro-mlops predict":
-                scores = model.predict(frame)
-            elif method == "mapInPandas":
-                scores = _with_map_in_pandas(spark, model, frame)
+            if method == "pandas in batches":
+                _in_pandas_batches(model, folder)
             else:
-                scores = _with_spark_udf(spark, model, frame)
-            scores.write.format("noop").mode("overwrite").save()
+                if method == "kedro-mlops predict":
+                    scores = model.predict(frame)
+                elif method == "mapInPandas":
+                    scores = _with_map_in_pandas(spark, model, frame)
+                else:
+                    scores = _with_spark_udf(spark, model, frame)
+                scores.write.format("noop").mode("overwrite").save()
             seconds = time.perf_counter() - start
             loaded = [p for p in loads_log.read_text().split() if p]
             workers = set(loaded) - {str(os.getpid())}
+            if method == "pandas in batches":  # this process only
+                workers = {str(os.getpid())} & set(loaded)
             results.append(
                 {
                     "method": method,
@@ -204,13 +219,27 @@ def measure(project: Path, rows: int, rounds: int) -> None:
                     "seconds": seconds,
                     "loads": len([p for p in loaded if p in workers]),
                     "processes": len(workers),
-                    "partitions": frame.rdd.getNumPartitions(),
+                    "partitions": (
+                        len(list(folder.glob("*.parquet")))
+                        if method == "pandas in batches"
+                        else frame.rdd.getNumPartitions()
+                    ),
                 }
             )
             if method == "kedro-mlops predict":
                 scores.unpersist()
     shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(results))
+
+
+def _in_pandas_batches(model, folder: Path) -> None:
+    """The model's pandas predict over the files, batch by batch."""
+    import pyarrow.parquet as pq
+
+    for file in sorted(folder.glob("*.parquet")):
+        reader = pq.ParquetFile(file)
+        for batch in reader.iter_batches(batch_size=PANDAS_BATCH_ROWS):
+            model.predict(batch.to_pandas())
 
 
 def _imports(batches):
