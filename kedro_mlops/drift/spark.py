@@ -24,6 +24,7 @@ pyspark is imported by the functions that need it only.
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -102,8 +103,9 @@ def _check_parquet_files(frame: DataFrame, names: list[str], source: str) -> Non
         files = frame.inputFiles()
     except Exception:  # not a file scan
         return
-    local = [f.removeprefix("file://") for f in files if f.startswith(("file:", "/"))]
-    local = [f.removeprefix("file:") for f in local]
+    local = [
+        re.sub(r"^file:(//)?", "", f) for f in files if f.startswith(("file:", "/"))
+    ]
     if (
         local
         and len(local) == len(files)
@@ -168,9 +170,7 @@ def profile_and_summary(
         fraction = batches.SAMPLE_ROWS / rows
         if fraction < 1:
             drawn = drawn.sample(fraction=fraction, seed=batches.SAMPLE_SEED)
-        merged = _aggregate(
-            drawn, _partition_sketcher(numeric, SKETCH_SIZE), _merge_sketches
-        )
+        merged = _aggregate(drawn, _partition_sketcher(numeric, SKETCH_SIZE), _merge)
         empty = QuantileSketch.of_sorted(np.zeros(0), SKETCH_SIZE)
         sketches = merged.columns if merged else dict.fromkeys(numeric, empty)
     columns: dict[str, ColumnProfile] = {}
@@ -221,17 +221,14 @@ class _Sketches:
     columns: dict[str, QuantileSketch]
     size: int
 
-
-def _merge_sketches(a: _Sketches | None, b: _Sketches | None) -> Any:
-    if a is None or b is None:
-        return a if b is None else b
-    return _Sketches(
-        {
-            name: sketch.merge(b.columns[name], a.size)
-            for name, sketch in a.columns.items()
-        },
-        a.size,
-    )
+    def merge(self, other: _Sketches) -> _Sketches:
+        return _Sketches(
+            {
+                name: sketch.merge(other.columns[name], self.size)
+                for name, sketch in self.columns.items()
+            },
+            self.size,
+        )
 
 
 def _partition_sketcher(
@@ -282,7 +279,7 @@ def _summarize(
     def summarize_chunk(chunk: pd.DataFrame) -> DatasetSummary:
         return summarize(chunk, profile, source)
 
-    merged = _aggregate(prepared, summarize_chunk, _merge_summaries)
+    merged = _aggregate(prepared, summarize_chunk, _merge)
     known = set(profile.columns) | set(profile.skipped)
     extra = tuple(name for name in frame.columns if name not in known)
     if merged is None:  # no rows in any partition
@@ -290,7 +287,9 @@ def _summarize(
     return DatasetSummary(merged.profile_id, merged.n_rows, merged.columns, extra)
 
 
-def _merge_summaries(a: DatasetSummary | None, b: DatasetSummary | None) -> Any:
+def _merge(a: Any, b: Any) -> Any:
+    """Merge two parts (sketches or summaries), either of which may be absent
+    (an empty partition makes none)."""
     if a is None or b is None:
         return a if b is None else b
     return a.merge(b)
