@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "tracking": {"config", "locks"},
     "serving": {"tracking", "patches", "schema", "docker"},
     "versioning": {"locks"},
-    "datasets": {"versioning", "drift", "spark"},
+    "datasets": {"versioning", "drift", "spark", "tracking"},
     "spark": {"schema", "patches"},
     "scaffold": {"versioning"},
     "docker": set(),

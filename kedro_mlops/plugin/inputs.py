@@ -101,8 +101,12 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
         if name == "parameters" or name.startswith("params:") or name not in catalog:
             continue
         dataset = catalog.get(name)
-        if _registry_dataset(dataset):
-            reason = _registry_model_missing(dataset)
+        if _registry_dataset(dataset) or hasattr(dataset, "missing_reason"):
+            reason = (
+                _registry_model_missing(dataset)
+                if _registry_dataset(dataset)
+                else dataset.missing_reason()
+            )
             if reason is not None:
                 missing.append((name, reason))
         elif _checkable(dataset):

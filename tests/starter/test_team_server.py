@@ -143,6 +143,8 @@ def test_training_runs_registers_and_logs_everything_on_the_server(
     assert run.data.params["train.model.max_iter"] == "10"
     assert 0.6 < run.data.metrics["test.roc_auc"] < 0.8
     assert plots_and_models(admin, run) == (PLOTS, 1)
+    reference = admin.list_artifacts(run.info.run_id, "reference")
+    assert [item.path for item in reference] == ["reference/reference_sample.parquet"]
     tags = run.data.tags
     assert (
         tags["mlops.lineage.git.commit"]
@@ -221,6 +223,20 @@ def test_a_teammate_clone_sees_the_champion_and_promotes_a_better_model(
     assert status == 200, body
     served = pd.DataFrame(json.loads(body)["predictions"])
     pd.testing.assert_frame_equal(served, expected, rtol=1e-9, check_dtype=False)
+    # and checks a batch for drift at once: the champion's drift reference is
+    # the sample its training run logged on the server, not a local file
+    assert not (clone / "data/02_intermediate/reference_sample.parquet").exists()
+    _kedro(
+        installed, clone, "run", "--env", "remote", "--pipelines", "inference", **bob
+    )
+    decision = json.loads(
+        (clone / "data/08_reporting/retrain_decision.json").read_text()
+    )
+    assert sorted(decision["drifted_columns"]) == [
+        "contract",
+        "monthly_charges",
+        "support_tickets",
+    ]
     # Bob trains with the starter's parameters: better, so champion
     result = _kedro(installed, clone, "run", "--env", "remote", **bob)
     after = admin.get_model_version_by_alias(MODEL, "champion")

@@ -44,7 +44,8 @@ def create_pipeline(**kwargs) -> Pipeline:
 def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
     """Batch inference with the registry's champion, then a drift check.
 
-    The champion scores the batch and the training reference sample; the drift
+    The champion scores the batch and its own training reference sample (the
+    one its training run logged); the drift
     check compares their features and predicted probabilities. The batch's
     scores become `predictions` only once the check has passed: with
     `on_drift: fail` in mlops.yml, a drifted batch leaves the previous
@@ -60,7 +61,7 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 score_with_model,
-                inputs=["reference_sample", "champion_model"],
+                inputs=["champion_reference", "champion_model"],
                 outputs="reference_predictions",
                 name="score_reference_with_champion",
             ),
@@ -72,7 +73,7 @@ def create_batch_scoring_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 monitoring_frame,
-                inputs=["reference_sample", "reference_predictions", "params:schema"],
+                inputs=["champion_reference", "reference_predictions", "params:schema"],
                 outputs="monitored_reference",
                 name="monitor_reference",
             ),
