@@ -20,7 +20,7 @@ def commands() -> None:
 
 @commands.group(name="mlops")
 def mlops() -> None:
-    """MLOps for this project: set-up, serving, drift checks, lineage of runs."""
+    """MLOps for this project: set-up, serving, drift checks, monitoring, lineage of runs."""
 
 
 @mlops.command()
@@ -385,6 +385,151 @@ def lineage(run_id: str, checkout: bool, env: str | None) -> None:
             f"{record} is not committed to git: your branch has no version of it to "
             "return to (the restored one stays until the next run writes it)."
         )
+
+
+@mlops.command()
+@click.option(
+    "--retrain",
+    is_flag=True,
+    help="Run the training pipeline when the monitoring decision says retrain.",
+)
+@click.option(
+    "--pipeline",
+    "monitoring",
+    default="monitoring",
+    show_default=True,
+    help="The pipeline that checks the captured traffic.",
+)
+@click.option(
+    "--training-pipeline",
+    "training",
+    default="training",
+    show_default=True,
+    help="The pipeline that retrains.",
+)
+@click.option(
+    "--decision",
+    default="monitoring.retrain_decision",
+    show_default=True,
+    help="The catalog dataset that holds the monitoring run's decision.",
+)
+@click.option("--env", "-e", default=None, help="Kedro environment.")
+def monitor(
+    retrain: bool, monitoring: str, training: str, decision: str, env: str | None
+) -> None:
+    """Check the served model's traffic, and retrain when the decision says so.
+
+    Runs `kedro run --pipelines monitoring`, reads its retrain decision and, with
+    --retrain and a decision to retrain, runs `kedro run --pipelines training`:
+    the registry's gate (mlops.yml) still decides whether the new model becomes
+    champion. What a scheduler runs (the starter's monitor workflow does).
+    """
+    context = _context(env)
+    name = _registered_name(context)
+    before = _champion_version(name)
+    _kedro_run(monitoring, env)
+    verdict = _decision(_context(env).catalog, decision, monitoring)
+    click.echo(_describe_decision(verdict))
+    if not verdict.get("retrain"):
+        return
+    if not retrain:
+        click.echo(
+            "Not retrained: run `kedro mlops monitor --retrain` (or "
+            f"`kedro run --pipelines {training}`) to train a challenger."
+        )
+        return
+    latest = _latest_version(name)
+    _kedro_run(training, env)
+    click.echo(_describe_retraining(name, before, latest, _champion_version(name)))
+
+
+def _registered_name(context: Any) -> str:
+    from kedro_mlops.config import project_config
+
+    name = project_config(context).registry.model_name
+    if not name:
+        raise click.ClickException(
+            "No model name: set registry.model_name in conf/base/mlops.yml."
+        )
+    return name
+
+
+def _champion_version(name: str) -> int | None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = MlflowClient().get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return None
+    return int(version.version)
+
+
+def _latest_version(name: str) -> int | None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = MlflowClient().search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return None
+    return max((int(v.version) for v in found), default=None)
+
+
+def _kedro_run(pipeline: str, env: str | None) -> None:
+    """``kedro run --pipelines PIPELINE`` in a process of its own, its output
+    shown as it comes."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "kedro", "run", "--pipelines", pipeline]
+    if env:
+        command += ["--env", env]
+    click.echo(f"$ kedro run --pipelines {pipeline}" + (f" --env {env}" if env else ""))
+    code = subprocess.run(command, cwd=_project_path(), check=False).returncode
+    if code:
+        raise click.ClickException(
+            f"`kedro run --pipelines {pipeline}` failed (exit code {code}); its "
+            "error is above."
+        )
+
+
+def _decision(catalog: Any, name: str, pipeline: str) -> dict[str, Any]:
+    if name not in catalog or not catalog.exists(name):
+        raise click.ClickException(
+            f"The '{pipeline}' pipeline wrote no decision: '{name}' is not in the "
+            "catalog or has no data. Name the dataset with --decision."
+        )
+    verdict = catalog.load(name)
+    if not isinstance(verdict, dict) or "retrain" not in verdict:
+        raise click.ClickException(
+            f"'{name}' is not a retrain decision (a JSON object with 'retrain'): "
+            f"{str(verdict)[:120]}"
+        )
+    return verdict
+
+
+def _describe_decision(verdict: dict[str, Any]) -> str:
+    drifted = ", ".join(verdict.get("drifted_columns") or []) or "none"
+    share = verdict.get("drift_share")
+    shown = f"{share:.2f}" if isinstance(share, float | int) else "n/a"
+    head = "retrain" if verdict["retrain"] else "no retraining needed"
+    return f"Monitoring decision: {head} (drift share {shown}; drifted: {drifted})"
+
+
+def _describe_retraining(
+    name: str, before: int | None, latest: int | None, after: int | None
+) -> str:
+    new = _latest_version(name)
+    if new is None or new == latest:
+        return f"Retrained: no new version of '{name}' was registered."
+    if after == new:
+        was = f"was v{before}" if before is not None else "there was none"
+        return f"Retrained: {name} v{new} registered and now champion ({was})."
+    return (
+        f"Retrained: {name} v{new} registered as challenger; the champion stays "
+        f"v{after} (the gate in mlops.yml kept it)."
+    )
 
 
 def _project_path() -> Path:
