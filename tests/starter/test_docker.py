@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from harness.dockerfile import created_folders, parse
 from harness.dockerignore import build_context
@@ -115,22 +116,27 @@ def test_generated_files_are_the_templates_and_pass_the_checks(project):
         check=False,
     )
     assert lint.returncode == 0, lint.stdout
-    workflow = project / ".github" / "workflows" / "ci.yml"
+    workflows = project / ".github" / "workflows"
     check = subprocess.run(
         [
             str(BIN / "check-jsonschema"),
             "--builtin-schema",
             "vendor.github-workflows",
-            str(workflow),
+            str(workflows / "ci.yml"),
+            str(workflows / "monitor.yml"),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    steps = workflow.read_text()
+    steps = (workflows / "ci.yml").read_text()
     for command in ("pytest", "kedro run --pipelines training", "kedro docker build"):
         assert f"run: {command}" in steps
+    monitor = yaml.safe_load((workflows / "monitor.yml").read_text())
+    assert monitor[True]["schedule"][0]["cron"]  # YAML 1.1 reads `on` as True
+    steps = monitor["jobs"]["monitor-and-retrain"]["steps"]
+    assert steps[-1]["run"] == "kedro mlops monitor --retrain"
 
 
 def test_kedro_docker_build_command_line(installed, project, tmp_path):
