@@ -6,7 +6,9 @@
 * :mod:`harness.dockerignore`: the Docker build context, from ``.dockerignore``
   as Docker computes it;
 * :mod:`harness.dockerfile`: just enough of a Dockerfile parser to rehearse it;
-* :mod:`harness.rehearsal`: the Dockerfile's steps without Docker.
+* :mod:`harness.rehearsal`: the Dockerfile's steps without Docker;
+* :mod:`harness.starter_model`: the starter's model, trained in this process by
+  the template's own node functions (no project, no Kedro run).
 
 Not shipped: the wheel holds ``kedro_mlops`` only. Importable from the
 repository root, which pytest and the benchmarks put on ``sys.path``.

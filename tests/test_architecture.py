@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "scaffold": {"versioning"},
     "docker": set(),
     "scheduling": {"strict"},
+    "monitoring": set(),
     "plugin": {
         "config",
         "docker",

@@ -43,3 +43,15 @@ def test_sample_data_is_realistic():
         frame = pd.read_csv(TEMPLATE_RAW / batch)
         assert "churned" not in frame.columns
         assert set(frame.columns) == set(customers.columns) - {"churned"}
+
+
+def test_each_batch_has_the_labels_of_its_customers():
+    """The true outcomes arrive later, one per scored customer, both classes."""
+    for batch in ("production", "control"):
+        frame = pd.read_csv(TEMPLATE_RAW / f"batch_{batch}.csv")
+        labels = pd.read_csv(TEMPLATE_RAW / f"labels_{batch}.csv")
+        assert list(labels.columns) == ["customer_id", "churned"]
+        assert labels["customer_id"].is_unique
+        assert set(labels["customer_id"]) == set(frame["customer_id"])
+        assert set(labels["churned"]) == {"yes", "no"}
+        assert 0.1 < (labels["churned"] == "yes").mean() < 0.6

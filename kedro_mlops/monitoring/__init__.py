@@ -1,0 +1,1 @@
+"""Monitoring of a served model: its traffic, and how well it performs."""
