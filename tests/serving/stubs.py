@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import warnings
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,7 +35,9 @@ class StubModel:
     def __init__(self, gate: threading.Event | None = None) -> None:
         from mlflow.models import infer_signature
 
-        inputs = infer_signature(ROWS).inputs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MLflow's hint about integer columns
+            inputs = infer_signature(ROWS).inputs
         self.metadata = SimpleNamespace(
             get_input_schema=lambda: inputs, get_params_schema=lambda: None
         )
@@ -89,3 +92,16 @@ async def call(
 
 def request(app: Any, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
     return asyncio.run(call(app, method, path, body))
+
+
+def scraped(app: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """GET /metrics, parsed: {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, body = request(app, "GET", "/metrics")
+    assert status == 200, body
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
