@@ -145,7 +145,7 @@ def probability_column(predictions: Any) -> list[float] | None:
         return None
     for column in predictions.columns:
         if str(column).endswith(PROBABILITY_SUFFIX):
-            values = predictions[column]
-            if pd.api.types.is_numeric_dtype(values.dtype):
-                return values.astype("float64").tolist()
+            values = predictions[column].to_numpy()
+            if values.dtype.kind in "fiu":  # numbers (a Series method costs 0.1 ms)
+                return values.astype("float64", copy=False).tolist()
     return None
