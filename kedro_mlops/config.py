@@ -64,8 +64,40 @@ class RegistryConfig(StrictModel):
     )
 
 
+class CaptureConfig(StrictModel):
+    """``kedro mlops serve``: keep every scored request, with its predictions.
+
+    The rows go to Parquet files under ``path`` (hourly folders), written by a
+    background thread of each server process; requests never wait for them.
+    """
+
+    enabled: bool = False
+    path: str = Field(
+        default="data/09_monitoring/captured",
+        min_length=1,
+        description=(
+            "Folder of the captured files: relative to the project root, or any "
+            "fsspec URL (s3://bucket/captured, memory://captured)."
+        ),
+    )
+    max_queue_rows: int = Field(
+        default=100_000,
+        gt=0,
+        description=(
+            "Rows held in memory per server process; a request that does not "
+            "fit is dropped (and counted)."
+        ),
+    )
+    flush_seconds: float = Field(
+        default=5.0, gt=0, description="Write what waits at least this often."
+    )
+    file_rows: int = Field(
+        default=50_000, gt=0, description="Write a file as soon as this many rows wait."
+    )
+
+
 class ServingConfig(StrictModel):
-    """``kedro mlops serve``: what one request may be.
+    """``kedro mlops serve``: what one request may be, and request capture.
 
     A request larger than ``max_request_mb`` is refused with HTTP 413 before it
     is read; ``kedro mlops serve --max-request-mb`` overrides it.
@@ -76,6 +108,7 @@ class ServingConfig(StrictModel):
         gt=0,
         description="Largest request body the model server reads, in MB (10^6 bytes).",
     )
+    capture: CaptureConfig = CaptureConfig()
 
 
 class MlopsConfig(StrictModel):

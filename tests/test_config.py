@@ -14,6 +14,21 @@ def test_empty_file_gives_the_defaults():
     assert config.registry.min_improvement == 0.0
 
 
+def test_capture_is_off_by_default_and_its_settings_are_checked():
+    capture = parse_config({}).serving.capture
+    assert (capture.enabled, capture.path) == (False, "data/09_monitoring/captured")
+    assert (capture.max_queue_rows, capture.flush_seconds, capture.file_rows) == (
+        100_000,
+        5.0,
+        50_000,
+    )
+    with pytest.raises(MlopsConfigError) as error:
+        parse_config({"serving": {"capture": {"max_queue_rows": 0, "pth": "x"}}})
+    message = str(error.value)
+    assert "serving.capture.max_queue_rows: Input should be greater than 0" in message
+    assert "serving.capture.pth: unknown key (allowed: enabled, file_rows" in message
+
+
 def test_serving_limit_defaults_to_16_mb_and_must_be_positive():
     assert parse_config({}).serving.max_request_mb == 16.0
     assert parse_config({"serving": {"max_request_mb": 2}}).serving.max_request_mb == 2
@@ -64,8 +79,13 @@ def test_shipped_starter_config_is_valid(rendered_project):
         config.model_dump()["registry"].keys()
         == MlopsConfig().model_dump()["registry"].keys()
     )
-    # its serving limit is the default, written out where users look for it
-    assert config.serving == MlopsConfig().serving
+    # its serving limit is the default, written out where users look for it, and
+    # it captures the served requests to the default folder
+    defaults = MlopsConfig().serving
+    assert config.serving.max_request_mb == defaults.max_request_mb
+    assert config.serving.capture == defaults.capture.model_copy(
+        update={"enabled": True}
+    )
 
 
 def test_shipped_mlflow_store_is_anchored_at_the_project_root(

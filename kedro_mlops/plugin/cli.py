@@ -151,11 +151,20 @@ def serve(  # noqa: PLR0917 - Click passes one argument per option
     # bundled without it predicts concurrently): OpenMP threads inside each
     # prediction (scikit-learn's tree models) would oversubscribe the cores.
     environ.setdefault("OMP_NUM_THREADS", "1")
+    capture = _capture_and_metrics(
+        environ,
+        config.serving.capture,
+        Path(context.project_path),
+        model=(name, str(version.version)),
+        workers=workers,
+    )
     MARKER.write_text(str(port))
     click.echo(
         f"Serving {uri} (version {version.version}) on http://{host}:{port} "
-        f"(requests up to {max_request_mb:g} MB)"
+        f"(requests up to {max_request_mb:g} MB; metrics on /metrics)"
     )
+    if capture is not None:
+        click.echo(f"Capturing the scored requests to {capture.path}")
     if workers == 1:
         _serve_here(environ, host, port)
         return
@@ -167,6 +176,55 @@ def serve(  # noqa: PLR0917 - Click passes one argument per option
 
 
 SERVING_APP = "kedro_mlops.serving.app:app"
+
+
+def _capture_and_metrics(
+    environ: dict[str, str],
+    capture: Any,
+    project_path: Path,
+    *,
+    model: tuple[str, str],
+    workers: int,
+) -> Any:
+    """Set the server processes' capture and metrics variables in ``environ``;
+    the capture settings (``None`` when off).
+
+    A relative ``serving.capture.path`` is resolved from the project root (a
+    URL stays as it is). With several workers, one scrape of /metrics adds up
+    every worker's figures (prometheus-client's multiprocess mode): their
+    files go to a new folder, never an old one's.
+    """
+    import tempfile
+
+    from kedro_mlops.serving.capture import (
+        CAPTURE_VARIABLE,
+        MODEL_NAME_VARIABLE,
+        MODEL_VERSION_VARIABLE,
+        CaptureSettings,
+    )
+    from kedro_mlops.serving.metrics import MULTIPROCESS_VARIABLE
+
+    environ[MODEL_NAME_VARIABLE], environ[MODEL_VERSION_VARIABLE] = model
+    if workers > 1:
+        environ[MULTIPROCESS_VARIABLE] = tempfile.mkdtemp(prefix="kedro-mlops-metrics-")
+    else:
+        environ.pop(MULTIPROCESS_VARIABLE, None)
+    if not capture.enabled:
+        environ.pop(CAPTURE_VARIABLE, None)
+        return None
+    path = capture.path
+    if "://" not in path:
+        path = str((project_path / path).resolve())
+    settings = CaptureSettings(
+        path=path,
+        max_queue_rows=capture.max_queue_rows,
+        flush_seconds=capture.flush_seconds,
+        file_rows=capture.file_rows,
+    )
+    environ[CAPTURE_VARIABLE] = settings.to_environ()
+    return settings
+
+
 # What OpenBLAS reads its thread count from, before OMP_NUM_THREADS
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -180,6 +238,8 @@ def _serve_here(environ: dict[str, str], host: str, port: int) -> None:
     import uvicorn
 
     blas_set = any(name in os.environ for name in BLAS_THREADS)
+    for name in set(os.environ) - set(environ):  # what the command unset
+        del os.environ[name]
     os.environ.update(environ)
     threads = os.environ["OMP_NUM_THREADS"]
     if not blas_set and threads.isdigit():  # NumPy's BLAS counted its threads

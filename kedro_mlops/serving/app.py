@@ -4,7 +4,9 @@ MLflow's own scoring app (``/ping``, ``/health``, ``/version``) for the model
 in the local folder named by :data:`MODEL_VARIABLE`, behind
 :class:`~kedro_mlops.serving.endpoint.ScoringApp`, which answers
 ``/invocations`` (size limit, one-line refusals, CSV with the bundled model's
-signature) and removes the health check's marker when the server stops. The
+signature), ``/metrics`` (Prometheus), captures the scored requests when
+:data:`~kedro_mlops.serving.capture.CAPTURE_VARIABLE` is set, and removes the
+health check's marker when the server stops. The
 serving patches of :mod:`kedro_mlops.patches` are installed first (explicitly,
 here: loading a model never patches a process). ``mlflow models serve`` runs
 the same model without any of this.
@@ -22,7 +24,9 @@ from mlflow.pyfunc import scoring_server
 from kedro_mlops import patches
 from kedro_mlops.docker.health import remove_marker
 from kedro_mlops.serving import MODEL_VARIABLE, PORT_VARIABLE
+from kedro_mlops.serving.capture import Capture, CaptureSettings, served_model
 from kedro_mlops.serving.endpoint import ScoringApp, max_request_bytes
+from kedro_mlops.serving.metrics import Metrics
 
 
 def _stopped() -> None:
@@ -32,7 +36,21 @@ def _stopped() -> None:
 try:
     patches.install("serving")
     limit = max_request_bytes()
+    capture_settings = CaptureSettings.from_environ()
+    model_name, model_version = served_model()
     model = scoring_server.load_model_with_mlflow_config(os.environ[MODEL_VARIABLE])
+    metrics = Metrics(model_name, model_version)
+    capture = (
+        Capture(
+            capture_settings,
+            model_name,
+            model_version,
+            on_captured=metrics.captured.inc,
+            on_dropped=metrics.dropped.inc,
+        )
+        if capture_settings is not None
+        else None
+    )
 except BaseException:
     _stopped()  # this server will not answer: the health check must not wait for it
     raise
@@ -42,4 +60,6 @@ app = ScoringApp(
     limit,
     timeout=MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.get(),
     on_shutdown=_stopped,
+    metrics=metrics,
+    capture=capture,
 )

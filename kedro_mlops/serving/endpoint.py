@@ -32,8 +32,13 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kedro_mlops.serving.capture import Capture
+    from kedro_mlops.serving.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +162,22 @@ class Model:
         self.runner = runner.default if runner is not None else None
 
 
-def score(body: bytes, content_type: str | None, served: Model) -> tuple[int, bytes]:
+#: Called with the request's rows and the model's output after a request is
+#: scored (status 200): the server's metrics and request capture.
+Scored = Callable[[Any, Any], None]
+
+
+def score(
+    body: bytes,
+    content_type: str | None,
+    served: Model,
+    scored: Scored | None = None,
+) -> tuple[int, bytes]:
     """One request, without HTTP: (status, JSON body).
 
     Raises nothing for a bad request: it is a 4xx with a one-line reason.
+    ``scored(frame, predictions)`` follows a scored request; what it raises is
+    logged, and the request is answered all the same.
     """
     from mlflow.pyfunc.scoring_server import predictions_to_json
 
@@ -179,6 +196,11 @@ def score(body: bytes, content_type: str | None, served: Model) -> tuple[int, by
             ) from None
     except Refused as refused:
         return refused.status, refused.body()
+    if scored is not None:
+        try:
+            scored(frame, predictions)
+        except Exception:
+            logger.exception("Recording a scored request failed (it was answered)")
     return 200, output.getvalue().encode()
 
 
@@ -365,12 +387,17 @@ def _describe(exc: BaseException) -> str:
 
 
 class ScoringApp:
-    """The ASGI app: ``/invocations`` here, everything else MLflow's ``app``.
+    """The ASGI app: ``/invocations`` and ``/metrics`` here, everything else
+    MLflow's ``app``.
 
-    ``on_shutdown`` runs when the server stops (the lifespan's shutdown).
+    ``metrics`` (:class:`~kedro_mlops.serving.metrics.Metrics`) counts the
+    requests and answers ``GET /metrics``; ``capture``
+    (:class:`~kedro_mlops.serving.capture.Capture`) gets every scored request.
+    When the server stops (the lifespan's shutdown), capture writes what
+    waits, then ``on_shutdown`` runs.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the app and its optional parts
         self,
         app: Any,
         model: Any,
@@ -378,33 +405,82 @@ class ScoringApp:
         *,
         timeout: float | None = None,
         on_shutdown: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
+        capture: Capture | None = None,
     ) -> None:
         self.app = app
         self.served = Model(model)
         self.limit = max_request_bytes
         self.timeout = timeout
         self.on_shutdown = on_shutdown
+        self.metrics = metrics
+        self.capture = capture
         self._budget = _Budget(IN_FLIGHT * max_request_bytes)
+        self._scored = self._recorder() if metrics or capture else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/invocations":
             if scope["method"] == "POST":
                 await self._invocations(scope, receive, send)
                 return
-        elif scope["type"] == "lifespan" and self.on_shutdown is not None:
+        elif (
+            scope["type"] == "http"
+            and scope["path"] == "/metrics"
+            and scope["method"] in ("GET", "HEAD")
+            and self.metrics is not None
+        ):
+            await self._metrics(scope, send)
+            return
+        elif scope["type"] == "lifespan":
             receive = self._lifespan(receive)
         await self.app(scope, receive, send)
 
     def _lifespan(self, receive: Receive) -> Receive:
-        on_shutdown = self.on_shutdown
-
         async def receive_and_clean_up() -> Message:
             message = await receive()
-            if message["type"] == "lifespan.shutdown" and on_shutdown is not None:
-                on_shutdown()
+            if message["type"] == "lifespan.shutdown":
+                self.stopped()
             return message
 
         return receive_and_clean_up
+
+    def stopped(self) -> None:
+        """The server stops: captured rows written, then ``on_shutdown``."""
+        try:
+            if self.capture is not None:
+                self.capture.close()
+            if self.metrics is not None:
+                self.metrics.stopped()
+        finally:
+            if self.on_shutdown is not None:
+                self.on_shutdown()
+
+    def _recorder(self) -> Scored:
+        metrics, capture = self.metrics, self.capture
+
+        def scored(frame: Any, predictions: Any) -> None:
+            if metrics is not None:
+                metrics.scored(predictions, len(frame))
+            if capture is not None:
+                capture.put(frame, predictions)
+
+        return scored
+
+    async def _metrics(self, scope: Scope, send: Send) -> None:
+        assert self.metrics is not None
+        body, content_type = await asyncio.to_thread(self.metrics.render)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        payload = b"" if scope["method"] == "HEAD" else body
+        await send({"type": "http.response.body", "body": payload})
 
     async def _invocations(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {
@@ -412,6 +488,7 @@ class ScoringApp:
             for k, v in scope["headers"]
         }
         content_type = headers.get("content-type")
+        started = time.perf_counter()
         try:
             _mime_type(content_type)
             length = self._declared_length(headers.get("content-length"))
@@ -422,6 +499,8 @@ class ScoringApp:
             if refused.status >= 500:
                 logger.error("Request failed: %s", refused.reason)
             status, payload = refused.status, refused.body()
+        if self.metrics is not None:
+            self.metrics.answered(status, time.perf_counter() - started)
         await send(
             {
                 "type": "http.response.start",
@@ -473,7 +552,7 @@ class ScoringApp:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _score(self, body: bytes, content_type: str | None) -> tuple[int, bytes]:
-        work = asyncio.to_thread(score, body, content_type, self.served)
+        work = asyncio.to_thread(score, body, content_type, self.served, self._scored)
         try:
             return await asyncio.wait_for(work, timeout=self.timeout)
         except asyncio.TimeoutError:

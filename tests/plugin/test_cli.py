@@ -4,6 +4,7 @@ in this process: no ``kedro`` subprocess, no server started."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,11 @@ from click.testing import CliRunner
 from kedro import __version__ as kedro_version
 
 from kedro_mlops.plugin.cli import commands
+from kedro_mlops.serving.capture import (
+    CAPTURE_VARIABLE,
+    MODEL_NAME_VARIABLE,
+    MODEL_VERSION_VARIABLE,
+)
 from kedro_mlops.serving.endpoint import LIMIT_VARIABLE
 from kedro_mlops.versioning.lineage import DataVersion, Lineage, log_lineage
 from tests.mlflow_models import log_constant_model
@@ -195,6 +201,14 @@ def test_serve_runs_the_champion_with_uvicorn(tracked, tracking_uri, execve, tmp
     assert "requests up to 16 MB" in result.output
     # and the health check knows the port
     assert (tmp_path / "serving.port").read_text() == "9001"
+    # the model's name and version for /metrics and capture (off by default), and
+    # a new, empty folder where the workers add up their metrics
+    assert environ[MODEL_NAME_VARIABLE] == PACKAGE
+    assert environ[MODEL_VERSION_VARIABLE] == version
+    assert CAPTURE_VARIABLE not in environ
+    metrics_folder = Path(environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert list(metrics_folder.iterdir()) == []
+    metrics_folder.rmdir()
 
 
 def test_one_server_process_is_this_one(tracked, tracking_uri, execve, tmp_path):
@@ -219,6 +233,39 @@ def test_one_server_process_is_this_one(tracked, tracking_uri, execve, tmp_path)
     assert environ["OMP_NUM_THREADS"] == "1"
     assert threads == 1
     assert (tmp_path / "serving.port").read_text() == "9002"
+
+
+def test_serve_passes_the_capture_settings_with_the_path_from_the_project_root(
+    tracked, execve, monkeypatch
+):
+    # given a champion, capture on in mlops.yml, and an old metrics folder set
+    _register_champion()
+    Path("conf/base/mlops.yml").write_text(
+        "serving:\n  capture:\n    enabled: true\n    flush_seconds: 1\n"
+    )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp/old-metrics")
+    # when it is served by one worker
+    result = mlops("serve")
+    assert result.exit_code == 0, result.output
+    # then the server process gets the settings, the path resolved
+    environ = execve[-1][2]
+    settings = json.loads(environ[CAPTURE_VARIABLE])
+    captured = str((tracked / "data/09_monitoring/captured").resolve())
+    assert settings == {
+        "path": captured,
+        "max_queue_rows": 100_000,
+        "flush_seconds": 1.0,
+        "file_rows": 50_000,
+    }
+    assert f"Capturing the scored requests to {captured}" in result.output
+    # and no multiprocess folder: one process has its own metrics
+    assert "PROMETHEUS_MULTIPROC_DIR" not in environ
+    # a URL is kept as it is
+    Path("conf/base/mlops.yml").write_text(
+        "serving:\n  capture:\n    enabled: true\n    path: memory://captured\n"
+    )
+    assert mlops("serve").exit_code == 0
+    assert json.loads(execve[-1][2][CAPTURE_VARIABLE])["path"] == "memory://captured"
 
 
 def test_serve_takes_the_request_size_limit_from_mlops_yml_or_the_option(

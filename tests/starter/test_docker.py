@@ -575,6 +575,82 @@ def test_health_endpoints_and_the_image_health_check(server, installed):
     assert "answered 200" in check.stdout
 
 
+def _scrape(server) -> dict[tuple[str, tuple], float]:
+    """GET /metrics, parsed as Prometheus does: {(name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, text = _request(server["url"] + "/metrics")
+    assert status == 200, text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+SCORED = ("kedro_mlops_scored_rows_total", ())
+CAPTURED = ("kedro_mlops_captured_rows_total", ())
+DROPPED = ("kedro_mlops_capture_dropped_rows_total", ())
+
+
+def _all_captured(server, timeout: float = 30) -> dict:
+    """The scrape once capture has written (or dropped) every scored row."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _scrape(server)
+        if found[CAPTURED] + found[DROPPED] == found[SCORED]:
+            return found
+        assert time.monotonic() < deadline, found
+        time.sleep(0.5)
+
+
+def test_served_requests_are_captured_and_counted(server, project):
+    from kedro_datasets.partitions import PartitionedDataset
+    from mlflow import MlflowClient
+
+    batch = pd.read_csv(project / "data/01_raw/batch_production.csv").head(3)
+    before = _scrape(server)
+    # given two requests scored and one refused, by the two server processes
+    status, body = _request(server["url"] + "/invocations", _split(batch))
+    assert status == 200, body
+    assert _request(server["url"] + "/invocations", _split(batch))[0] == 200
+    refused = _split(batch.drop(columns=["tenure_months"]))
+    assert _request(server["url"] + "/invocations", refused)[0] == 400
+    # then one scrape counts them, whichever process answered each
+    after = _all_captured(server)
+
+    def added(key):
+        return after[key] - before.get(key, 0)
+
+    assert added(("kedro_mlops_requests_total", (("status", "200"),))) == 2
+    assert added(("kedro_mlops_requests_total", (("status", "400"),))) == 1
+    assert added(SCORED) == 6 and added(CAPTURED) == 6 and after[DROPPED] == 0
+    assert added(("kedro_mlops_prediction_score_count", ())) == 6
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    version = client.get_model_version_by_alias(MODEL, "champion").version
+    info = ("kedro_mlops_model_info", (("name", MODEL), ("version", str(version))))
+    assert after[info] == 1
+    # and the starter's capture folder holds every scored row, whole files only
+    folder = project / "data/09_monitoring/captured"
+    assert not list(folder.rglob("*.partial"))
+    assert all(p.parent.name.startswith("hour=") for p in folder.rglob("*.parquet"))
+    parts = PartitionedDataset(
+        path=str(folder), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
+    ).load()
+    frames = [load() for load in parts.values()]
+    captured = pd.concat(frames, ignore_index=True)
+    assert len(captured) == after[CAPTURED]
+    predicted = [c for c in json.loads(body)["predictions"][0] if c not in batch]
+    assert predicted == ["churned_probability", "churned_prediction"]
+    meta = ["_captured_at", "_model_name", "_model_version", "_request_id"]
+    for frame in frames:  # every request so far sent the batch's columns
+        assert list(frame.columns) == [*batch.columns, *predicted, *meta]
+    requests = captured.groupby("_request_id")["customer_id"].apply(frozenset)
+    assert (requests == frozenset(batch["customer_id"])).sum() == 2
+    assert set(captured["_model_name"]) == {MODEL}
+    assert set(captured["_model_version"]) == {str(version)}
+
+
 # ---- serving under bad requests and load ---------------------------------------------
 
 
@@ -798,6 +874,7 @@ def test_large_requests_within_and_over_the_limit(server, project):
     predictions = json.loads(answer)["predictions"]
     assert len(predictions) == 100_000
     assert predictions[-1]["customer_id"] == "C0099999"
+    _all_captured(server)  # capture has written them, and let go of them
     peak = _worker_peak_rss_mb(server["process"])
     # a 51 MB request is refused before it is read
     conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=120)

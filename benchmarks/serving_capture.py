@@ -1,0 +1,287 @@
+"""What request capture and /metrics cost the model server: the same load with
+capture on and off, side by side.
+
+The starter project (fresh from the wheel and trained, or ``--project``) serves
+its champion twice with ``kedro mlops serve`` (one uvicorn worker each):
+``on`` with ``serving.capture.enabled: true`` (the starter's setting, the
+files going to this benchmark's temporary folder), ``off`` with it false
+(an environment ``conf/<env>/mlops.yml`` each, merged over the starter's). Both
+answer /metrics. The load is ``benchmarks/serving_load.py``'s client: 8
+keep-alive clients posting ``dataframe_split`` JSON of 1 and of 100 rows of the
+production batch, in windows of 10 s that alternate between the two servers
+(the order rotating from round to round), the windows added up.
+
+Then, without HTTP, the request path in one process: the endpoint's ``score``
+with and without what capture and metrics add to it (the metrics' counters and
+score histogram, ``Capture.put``), alternating request by request.
+
+Targets: with capture on, at least 0.95x the requests per second of capture off,
+for both payloads; no errors; no dropped rows.
+
+Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 3]
+           [--clients 8] [--project PATH --python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from _common import Env, free_port, stop
+from serving_load import (
+    SIZES,
+    Server,
+    combined,
+    load,
+    payloads,
+    run_script,
+    server_environ,
+    trained_project,
+    wait_until_ready,
+)
+
+MODES = ("on", "off")
+TARGET = 0.95
+
+IN_PROCESS = """
+import json, statistics, sys, tempfile, time
+import mlflow
+from kedro_mlops import patches
+from kedro_mlops.serving.capture import Capture, CaptureSettings
+from kedro_mlops.serving.endpoint import Model, score
+from kedro_mlops.serving.metrics import Metrics
+
+patches.install("serving")
+champion_uri, requests, *payloads = sys.argv[1:]
+served = Model(mlflow.pyfunc.load_model(champion_uri))
+metrics = Metrics("churn_model", "1")
+capture = Capture(
+    CaptureSettings(path=tempfile.mkdtemp(), flush_seconds=1),
+    on_captured=metrics.captured.inc, on_dropped=metrics.dropped.inc,
+)
+
+spent = []
+
+def recorded(frame, predictions):
+    start = time.perf_counter()
+    metrics.scored(predictions, len(frame))
+    capture.put(frame, predictions)
+    spent.append(time.perf_counter() - start)
+
+paths = {
+    "off": lambda body: score(body, "application/json", served),
+    "on": lambda body: score(body, "application/json", served, recorded),
+}
+medians, adds = {}, {}
+for path in payloads:
+    body = open(path, "rb").read()
+    times = {name: [] for name in paths}
+    for i in range(int(requests) + 50):
+        for name, request in paths.items():
+            start = time.perf_counter()
+            request(body)
+            if i >= 50:
+                times[name].append(time.perf_counter() - start)
+    medians[path] = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    adds[path] = statistics.median(spent) * 1e6  # what the request path adds
+    spent.clear()
+capture.flush()
+capture.close()
+print(json.dumps({"medians": medians, "recorder_us": adds,
+                  "captured": capture.captured_rows, "dropped": capture.dropped_rows}))
+"""
+
+
+def configure(project: Path, work: Path) -> None:
+    """conf/bench_capture_{on,off}/mlops.yml: capture to ``work``, or off."""
+    for mode in MODES:
+        folder = project / "conf" / f"bench_capture_{mode}"
+        folder.mkdir(exist_ok=True)
+        enabled = "true" if mode == "on" else "false"
+        (folder / "mlops.yml").write_text(
+            f"serving:\n  capture:\n    enabled: {enabled}\n"
+            f"    path: {work / 'captured'}\n"
+        )
+
+
+@contextlib.contextmanager
+def serving(mode: str, env: Env, project: Path, logs: Path):
+    port = free_port()
+    log = logs / f"capture-{mode}.log"
+    scratch = logs / f"capture-{mode}-tmp"
+    scratch.mkdir()
+    command = [
+        str(env.bin / "kedro"), "mlops", "serve", "--env", f"bench_capture_{mode}",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=project,
+            env={**server_environ(env, project), "TMPDIR": str(scratch)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(mode, port, log, process)
+    try:
+        wait_until_ready(server, timeout=120)
+        yield server
+    finally:
+        stop(process)
+
+
+def scrape(server: Server) -> dict[str, float]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics") as answer:
+        text = answer.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def main(
+    duration: float,
+    rounds: int,
+    clients: int,
+    project: Path | None,
+    python: Path | None,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if project is None:
+            env, project = trained_project(work)
+        else:
+            env = Env(python.parent.parent)
+        configure(project, work)
+        bodies = {}
+        for size, body in payloads(project).items():
+            bodies[size] = work / f"payload_{size}.json"
+            bodies[size].write_bytes(body)
+        windows: dict[tuple[str, int], list[dict]] = {}
+        with contextlib.ExitStack() as stack:
+            servers = {
+                mode: stack.enter_context(serving(mode, env, project, work))
+                for mode in MODES
+            }
+            for round_ in range(rounds):
+                names = MODES if round_ % 2 == 0 else MODES[::-1]
+                for size in SIZES:
+                    for mode in names:
+                        print(
+                            f"round {round_ + 1}/{rounds}: capture {mode}, {size} "
+                            f"row(s), {clients} clients, {duration:g} s"
+                        )
+                        windows.setdefault((mode, size), []).append(
+                            load(servers[mode], bodies[size], clients, duration)
+                        )
+            # what capture wrote: wait for its last flush (5 s)
+            deadline = time.monotonic() + 30
+            while True:
+                figures = scrape(servers["on"])
+                written = figures["kedro_mlops_captured_rows_total"]
+                dropped = figures["kedro_mlops_capture_dropped_rows_total"]
+                scored = figures["kedro_mlops_scored_rows_total"]
+                if written + dropped >= scored or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            files = sorted((work / "captured").rglob("*.parquet"))
+        print("in-process: 1000 requests per payload, capture on and off alternating")
+        in_process = json.loads(
+            run_script(
+                env,
+                project,
+                "the in-process run",
+                IN_PROCESS,
+                "models:/churn_model@champion",
+                "1000",
+                *(str(bodies[size]) for size in SIZES),
+            )
+        )
+        for mode in MODES:
+            with contextlib.suppress(FileNotFoundError):
+                for child in (project / "conf" / f"bench_capture_{mode}").iterdir():
+                    child.unlink()
+                (project / "conf" / f"bench_capture_{mode}").rmdir()
+    results = {key: combined(value) for key, value in windows.items()}
+    report(results, duration * rounds, clients, (scored, written, dropped, len(files)))
+    print("In-process request path (JSON in, predict, JSON out; no HTTP, one thread)")
+    for size in SIZES:
+        medians = in_process["medians"][str(bodies[size])]
+        adds = in_process["recorder_us"][str(bodies[size])]
+        print(
+            f"  {size:>4} row(s): capture on {medians['on']:.2f} ms, off "
+            f"{medians['off']:.2f} ms per request; metrics + Capture.put alone "
+            f"{adds:.0f} µs"
+        )
+
+
+def report(results: dict, duration: float, clients: int, capture: tuple) -> None:
+    scored, written, dropped, files = capture
+    cpus = os.cpu_count()
+    print()
+    print(
+        f"kedro mlops serve, 1 uvicorn worker each, {clients} keep-alive clients, "
+        f"{duration:g} s per mode and payload; CPUs: {cpus}"
+    )
+    print(
+        f"  {'rows':>4}  {'capture':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
+    failed = False
+    for size in SIZES:
+        for mode in MODES:
+            r = results[mode, size]
+            print(
+                f"  {size:>4}  {mode:<8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
+                f"{r['p99_ms']:>9.1f}{r['errors']:>8}"
+            )
+            failed |= r["errors"] > 0
+        ratio = results["on", size]["rps"] / results["off", size]["rps"]
+        per_window = ", ".join(
+            f"{a / b:.2f}"
+            for a, b in zip(
+                results["on", size]["window_rps"],
+                results["off", size]["window_rps"],
+                strict=True,
+            )
+        )
+        verdict = "met" if ratio >= TARGET else "NOT met"
+        print(
+            f"        on/off req/s: {ratio:.3f}x (target >= {TARGET}x; {verdict}); "
+            f"per round: {per_window}"
+        )
+    print(
+        f"capture on: {scored:.0f} rows scored, {written:.0f} written in {files} "
+        f"files, {dropped:.0f} dropped (target 0)"
+    )
+    if failed or dropped:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--project", type=Path, help="an already-trained project")
+    parser.add_argument("--python", type=Path, help="the python of its environment")
+    args = parser.parse_args()
+    if (args.project is None) != (args.python is None):
+        parser.error("--project and --python go together")
+    main(
+        args.duration,
+        args.rounds,
+        args.clients,
+        args.project.resolve() if args.project else None,
+        args.python.absolute() if args.python else None,
+    )

@@ -1,0 +1,493 @@
+"""Request capture: what the model server scored, written as Parquet in the background.
+
+``kedro mlops serve`` with ``serving.capture.enabled: true`` in ``mlops.yml``
+hands every scored request (status 200) to a :class:`Capture`: the request's
+rows as the model received them (numeric columns converted), the model's
+prediction columns, and four columns of its own:
+
+* ``_captured_at``: when the request was scored (UTC, milliseconds);
+* ``_model_name``, ``_model_version``: the registered model that scored it;
+* ``_request_id``: one UUID (hex) per request, shared by its rows.
+
+A request never waits for the disk: :meth:`Capture.put` appends references to
+a bounded queue (:attr:`CaptureSettings.max_queue_rows` rows, counting the
+rows being written) and returns; a request that does not fit is dropped and
+counted. A background thread writes what waits every ``flush_seconds``, or as
+soon as ``file_rows`` rows wait, and when the server stops.
+
+Files are Hive-style hourly partitions (the hour of ``_captured_at``)::
+
+    <path>/hour=2025-01-31T14/20250131T140502-4711-3.parquet
+
+named by the time of writing, the process id and a sequence number, so that
+the processes of ``--workers N`` never write the same name. Each file is
+written under a name ending ``.partial`` in the same folder, then renamed
+(local files: after ``fsync``): a reader that takes the ``.parquet`` files
+(Kedro's ``PartitionedDataset`` with ``filename_suffix: .parquet``) sees whole
+files only. Requests whose columns differ (names or types) go to separate
+files: one file holds one schema.
+
+A path that cannot be written (missing permission, a full disk) does not stop
+the server: one warning names the path and the error, the rows are counted as
+dropped, and the next flush tries again (a line says when writing works
+again).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: The capture settings of the server processes, as JSON (unset: no capture);
+#: ``kedro mlops serve`` sets it from ``serving.capture`` in ``mlops.yml``.
+CAPTURE_VARIABLE = "KEDRO_MLOPS_SERVE_CAPTURE"
+#: The registered name and version of the served model.
+MODEL_NAME_VARIABLE = "KEDRO_MLOPS_SERVE_MODEL_NAME"
+MODEL_VERSION_VARIABLE = "KEDRO_MLOPS_SERVE_MODEL_VERSION"
+
+#: The columns capture adds after the request's and the model's.
+CAPTURED_AT, MODEL_NAME, MODEL_VERSION, REQUEST_ID = (
+    "_captured_at",
+    "_model_name",
+    "_model_version",
+    "_request_id",
+)
+META_COLUMNS = (CAPTURED_AT, MODEL_NAME, MODEL_VERSION, REQUEST_ID)
+#: The column of a prediction that is not a table.
+PREDICTION = "prediction"
+PARTIAL = ".partial"
+SUFFIX = ".parquet"
+#: A warning about a full queue at the first dropped request, then every this many.
+WARN_EVERY_DROPS = 1000
+
+_sequence = itertools.count()  # file names, unique in the process
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """Where and how much: ``serving.capture`` of ``mlops.yml``, resolved."""
+
+    path: str
+    max_queue_rows: int = 100_000
+    flush_seconds: float = 5.0
+    file_rows: int = 50_000
+
+    def to_environ(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_environ(
+        cls, environ: MutableMapping[str, str] | None = None
+    ) -> CaptureSettings | None:
+        """The settings :data:`CAPTURE_VARIABLE` holds; ``None`` when it is unset."""
+        environ = os.environ if environ is None else environ
+        raw = environ.get(CAPTURE_VARIABLE, "").strip()
+        if not raw:
+            return None
+        try:
+            settings = cls(**json.loads(raw))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{CAPTURE_VARIABLE}={raw!r:.200}: not capture settings ({exc}); "
+                "it is set by `kedro mlops serve` from serving.capture in mlops.yml."
+            ) from None
+        if not (
+            settings.path
+            and settings.max_queue_rows > 0
+            and settings.flush_seconds > 0
+            and settings.file_rows > 0
+        ):
+            raise ValueError(
+                f"{CAPTURE_VARIABLE}={raw!r:.200}: path must be set, and "
+                "max_queue_rows, flush_seconds and file_rows greater than 0."
+            )
+        return settings
+
+
+def served_model(environ: MutableMapping[str, str] | None = None) -> tuple[str, str]:
+    """The served model's registered name and version (empty when not set)."""
+    environ = os.environ if environ is None else environ
+    return environ.get(MODEL_NAME_VARIABLE, ""), environ.get(MODEL_VERSION_VARIABLE, "")
+
+
+class Capture:
+    """The queue of scored requests and the thread that writes them.
+
+    ``on_captured(rows)`` and ``on_dropped(rows)`` are called (from the writer
+    thread, or from :meth:`put` for a full queue) with the rows written and
+    the rows lost; the server's metrics count them.
+    """
+
+    def __init__(
+        self,
+        settings: CaptureSettings,
+        model_name: str = "",
+        model_version: str = "",
+        *,
+        on_captured: Callable[[int], None] | None = None,
+        on_dropped: Callable[[int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model_name = model_name
+        self.model_version = model_version
+        self.on_captured = on_captured
+        self.on_dropped = on_dropped
+        self.captured_rows = 0
+        self.dropped_rows = 0
+        self._files = _Files(settings.path)
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._queue: collections.deque[_Scored] = collections.deque()
+        self._waiting = 0  # rows in the queue
+        self._held = 0  # rows in the queue or being written
+        self._full_drops = 0  # requests dropped for a full queue
+        self._failing = False  # the last write failed (warned once)
+        self._stopping = False
+        self._flush_now = False
+        self._thread = threading.Thread(
+            target=self._run, name="kedro-mlops-capture", daemon=True
+        )
+        self._thread.start()
+
+    # ---- the request path ------------------------------------------------------
+
+    def put(self, frame: Any, predictions: Any) -> bool:
+        """Queue one scored request; ``False`` when it was dropped (queue full).
+
+        O(1): keeps references to ``frame`` (the rows as the model got them)
+        and ``predictions``; the writer thread makes the table.
+        """
+        rows = len(frame)
+        item = _Scored(
+            frame, predictions, time.time_ns() // 1_000_000, uuid.uuid4().hex
+        )
+        with self._lock:
+            if self._stopping or self._held + rows > self.settings.max_queue_rows:
+                self.dropped_rows += rows
+                self._full_drops += 1
+                drops = self._full_drops
+                held = self._held
+                accepted = False
+            else:
+                self._queue.append(item)
+                self._waiting += rows
+                self._held += rows
+                if self._waiting >= self.settings.file_rows:
+                    self._wake.notify()
+                accepted = True
+        if not accepted:
+            if self.on_dropped is not None:
+                self.on_dropped(rows)
+            if drops % WARN_EVERY_DROPS == 1 or WARN_EVERY_DROPS == 1:
+                logger.warning(
+                    "Capture: the queue is full (%d rows wait for %s, "
+                    "serving.capture.max_queue_rows is %d): %d requests dropped "
+                    "so far (%d rows); said again every %d dropped requests.",
+                    held,
+                    self.settings.path,
+                    self.settings.max_queue_rows,
+                    drops,
+                    self.dropped_rows,
+                    WARN_EVERY_DROPS,
+                )
+        return accepted
+
+    # ---- the writer thread -----------------------------------------------------
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wake the writer and wait until everything queued before is written
+        (or dropped); ``False`` if that took longer than ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            self._flush_now = True
+            self._wake.notify()
+            while self._held:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._wake.wait(min(left, 0.05))
+        return True
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what waits and stop the writer (the server's shutdown)."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            logger.warning(
+                "Capture: %d rows were still being written to %s when the "
+                "server stopped, after %g s.",
+                self._held,
+                self.settings.path,
+                timeout,
+            )
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while True:
+            with self._wake:
+                while not (
+                    self._stopping
+                    or self._flush_now
+                    or self._waiting >= self.settings.file_rows
+                ):
+                    left = last + self.settings.flush_seconds - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._wake.wait(left)
+                batch = list(self._queue)
+                self._queue.clear()
+                self._waiting = 0
+                self._flush_now = False
+                stopping = self._stopping
+            last = time.monotonic()
+            if batch:
+                rows = sum(len(item.frame) for item in batch)
+                try:
+                    self._write(batch)
+                except Exception:  # never let the writer die: the rows are lost
+                    logger.exception("Capture: %d rows could not be captured", rows)
+                    self._count_dropped(rows)
+                with self._wake:
+                    self._held -= rows
+                    self._wake.notify_all()
+            if stopping:
+                return
+
+    def _write(self, batch: list[_Scored]) -> None:
+        groups: dict[tuple[Any, ...], list[_Columns]] = {}
+        for item in batch:
+            try:
+                columns = _Columns.of(item)
+            except Exception as exc:
+                logger.warning(
+                    "Capture: a request of %d rows is not captured: %s",
+                    len(item.frame),
+                    exc,
+                )
+                self._count_dropped(len(item.frame))
+                continue
+            groups.setdefault(columns.key(), []).append(columns)
+        for group in groups.values():
+            rows = sum(c.rows for c in group)
+            try:
+                table = _table(group, self.model_name, self.model_version)
+                self._files.write(group[0].hour, table)
+            except OSError as exc:
+                self._count_dropped(rows)
+                if not self._failing:
+                    self._failing = True
+                    logger.warning(
+                        "Capture: cannot write to %s: %s: %s. The server goes "
+                        "on serving; the rows are dropped and counted until "
+                        "writing works again (tried at every flush).",
+                        self.settings.path,
+                        type(exc).__name__,
+                        exc,
+                    )
+                continue
+            if self._failing:
+                self._failing = False
+                logger.warning(
+                    "Capture: writing to %s works again.", self.settings.path
+                )
+            self.captured_rows += rows
+            if self.on_captured is not None:
+                self.on_captured(rows)
+
+    def _count_dropped(self, rows: int) -> None:
+        with self._lock:
+            self.dropped_rows += rows
+        if self.on_dropped is not None:
+            self.on_dropped(rows)
+
+
+@dataclass
+class _Scored:
+    frame: Any
+    predictions: Any
+    captured_at: int  # ms since the epoch, UTC
+    request_id: str
+
+
+@dataclass
+class _Columns:
+    """One request's columns as arrays, in capture's order (the writer makes them)."""
+
+    names: list[str]
+    arrays: list[Any]
+    rows: int
+    captured_at: int
+    request_id: str
+    hour: str
+
+    @classmethod
+    def of(cls, item: _Scored) -> _Columns:
+        frame = item.frame
+        names = [str(c) for c in frame.columns]
+        arrays = [frame[c].to_numpy() for c in frame.columns]
+        for name, values in _prediction_columns(item.predictions, set(names)):
+            if len(values) != len(frame):
+                raise ValueError(
+                    f"the model's output has {len(values)} rows for "
+                    f"{len(frame)} request rows"
+                )
+            names.append(name)
+            arrays.append(values)
+        moment = datetime.fromtimestamp(item.captured_at / 1000, tz=timezone.utc)
+        return cls(
+            names,
+            arrays,
+            len(frame),
+            item.captured_at,
+            item.request_id,
+            moment.strftime("%Y-%m-%dT%H"),
+        )
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.hour,
+            *((n, a.dtype) for n, a in zip(self.names, self.arrays, strict=True)),
+        )
+
+
+def _prediction_columns(
+    predictions: Any, request: set[str]
+) -> Iterable[tuple[str, Any]]:
+    """The model's output columns that are not request columns, as arrays."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(predictions, dict):
+        predictions = pd.DataFrame(predictions)
+    if isinstance(predictions, pd.DataFrame):
+        return [
+            (str(c), predictions[c].to_numpy())
+            for c in predictions.columns
+            if str(c) not in request
+        ]
+    if isinstance(predictions, pd.Series):
+        values = predictions.to_numpy()
+    else:
+        values = np.asarray(predictions)
+    if values.ndim > 1:  # one list per row
+        as_lists = np.empty(len(values), dtype=object)
+        as_lists[:] = [list(row) for row in values]
+        values = as_lists
+    return [(PREDICTION, values)]
+
+
+def _table(group: list[_Columns], model_name: str, model_version: str) -> Any:
+    """One Arrow table of requests with the same columns."""
+    import numpy as np
+    import pyarrow as pa
+
+    first = group[0]
+    counts = [c.rows for c in group]
+    total = sum(counts)
+    fields = {}
+    for i, name in enumerate(first.names):
+        parts = [c.arrays[i] for c in group]
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        try:
+            fields[name] = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            # mixed values (text and numbers): kept as text
+            import pandas as pd
+
+            missing = pd.isna(values)
+            fields[name] = pa.array(
+                [None if m else str(v) for v, m in zip(values, missing, strict=True)],
+                pa.string(),
+            )
+    fields[CAPTURED_AT] = pa.array(
+        np.repeat(np.array([c.captured_at for c in group], dtype="int64"), counts),
+        pa.timestamp("ms", tz="UTC"),
+    )
+    fields[MODEL_NAME] = pa.repeat(pa.scalar(model_name, pa.string()), total)
+    fields[MODEL_VERSION] = pa.repeat(pa.scalar(model_version, pa.string()), total)
+    fields[REQUEST_ID] = pa.array(
+        np.repeat(np.array([c.request_id for c in group], dtype=object), counts),
+        pa.string(),
+    )
+    return pa.table(fields)
+
+
+class _Files:
+    """Writes whole files under a path: local (fsync, then rename) or fsspec (mv)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path.rstrip("/")
+        self.remote = "://" in path
+        self._fs: Any = None
+
+    def write(self, hour: str, table: Any) -> str:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        data = sink.getvalue().to_pybytes()
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{os.getpid()}-{next(_sequence)}{SUFFIX}"
+        folder = f"{self.path}/hour={hour}"
+        final = f"{folder}/{name}"
+        partial = final + PARTIAL
+        if self.remote:
+            self._write_fsspec(folder, partial, final, data)
+        else:
+            self._write_local(folder, partial, final, data)
+        return final
+
+    def _write_local(self, folder: str, partial: str, final: str, data: bytes) -> None:
+        os.makedirs(folder, exist_ok=True)
+        try:
+            with open(partial, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(partial, final)
+        except BaseException:
+            _remove_local(partial)
+            raise
+
+    def _write_fsspec(self, folder: str, partial: str, final: str, data: bytes) -> None:
+        if self._fs is None:
+            from fsspec.core import url_to_fs
+
+            self._fs, _ = url_to_fs(self.path)
+        fs = self._fs
+        fs.makedirs(folder, exist_ok=True)
+        try:
+            with fs.open(partial, "wb") as stream:
+                stream.write(data)
+            fs.mv(partial, final)
+        except BaseException:
+            try:
+                if fs.exists(partial):
+                    fs.rm(partial)
+            except Exception:  # the error that matters is the write's
+                logger.debug("Capture: %s could not be removed", partial)
+            raise
+
+
+def _remove_local(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        logger.debug("Capture: %s could not be removed", path)
