@@ -31,11 +31,13 @@ ALLOWED: dict[str, set[str]] = {
     "scaffold": {"versioning"},
     "docker": set(),
     "scheduling": {"strict"},
+    "monitoring": {"config", "drift"},
     "plugin": {
         "config",
         "docker",
         "drift",
         "locks",
+        "monitoring",
         "parameters",
         "patches",
         "scaffold",
