@@ -36,7 +36,7 @@ Example:
      'monitored_reference']
     >>> [node.name for node in pipeline.nodes]  # doctest: +NORMALIZE_WHITESPACE
     ['monitoring.select_windows', 'monitoring.drift_by_window',
-     'monitoring.log_drift_history', 'monitoring.latest_report']
+     'monitoring.latest_report', 'monitoring.log_drift_history']
 """
 
 from __future__ import annotations
