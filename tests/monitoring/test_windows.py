@@ -144,7 +144,7 @@ def test_only_the_selected_windows_files_are_read(batch):
 def test_no_captured_file_says_where_and_how_to_capture(tmp_path):
     # a folder with files still being written only
     (tmp_path / "hour=2024-05-01T05").mkdir()
-    partitions = {"hour=2024-05-01T05/x.parquet.partial": lambda: pd.DataFrame()}
+    partitions = {"hour=2024-05-01T05/x.parquet.partial": pd.DataFrame}
     with pytest.raises(NoCapturedTrafficError) as error:
         load_windows(partitions, path="data/09_monitoring/captured")
     message = str(error.value)
