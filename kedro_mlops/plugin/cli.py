@@ -269,9 +269,7 @@ def _table(catalog: Any, name: str, env: str | None) -> Any:
     if path.is_dir() or (path.is_file() and path.suffix == ".parquet"):
         return path
     known = sorted(
-        k
-        for k in catalog.keys()
-        if not k.startswith("params:") and k not in settings
+        k for k in catalog.keys() if not k.startswith("params:") and k not in settings
     )
     raise click.ClickException(
         f"'{name}' is neither a dataset of this project's catalog (env "
