@@ -224,5 +224,6 @@ def main() -> None:
         f"({detect['drift'] / first['drift']:.2f}x, target >= 1x)"
     )
 
+
 if __name__ == "__main__":
     main()

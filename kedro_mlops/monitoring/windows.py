@@ -21,11 +21,11 @@ Example:
     ...     "hour=2024-05-01T10/a": lambda: pd.DataFrame({"x": [1.0, 2.0]}),
     ...     "hour=2024-05-01T11/b": lambda: pd.DataFrame({"x": [3.0]}),
     ... }
-    >>> frames, summary = load_windows(partitions, windows=3, end="2024-05-01T12:00")
+    >>> frames, summary = load_windows(partitions, windows=2, end="2024-05-01T12:20")
     >>> {key: len(frame) for key, frame in frames.items()}
     {'2024-05-01T10': 2, '2024-05-01T11': 1}
-    >>> [(w["window"], w["rows"]) for w in summary["windows"]]
-    [('2024-05-01T09', 0), ('2024-05-01T10', 2), ('2024-05-01T11', 1)]
+    >>> [(w["window"], w["end"]) for w in summary["windows"]]
+    [('2024-05-01T10', '2024-05-01T11:00:00+00:00'), ('2024-05-01T11', '2024-05-01T12:00:00+00:00')]
 """
 
 from __future__ import annotations
