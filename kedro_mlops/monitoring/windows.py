@@ -245,7 +245,8 @@ def load_windows(
                 dropped[column] = dropped.get(column, 0) + len(frame)
             for column in pd.Index(columns).difference(frame.columns):
                 missing[column] = missing.get(column, 0) + len(frame)
-            parts.append(frame.reindex(columns=columns))
+            same = list(frame.columns) == columns
+            parts.append(frame if same else frame.reindex(columns=columns))
         rows = sum(len(part) for part in parts)
         if rows:
             frames[window.key] = pd.concat(parts, ignore_index=True)
