@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from kedro_mlops.drift.config import DriftConfig
 from kedro_mlops.strict import StrictModel, describe_errors
@@ -111,12 +111,59 @@ class ServingConfig(StrictModel):
     capture: CaptureConfig = CaptureConfig()
 
 
+class MonitoringConfig(StrictModel):
+    """The ``monitoring`` pipeline: drift of the served model's captured traffic.
+
+    The captured requests are grouped into windows of ``window_hours`` hours
+    (aligned on UTC midnight); each run looks at the last ``windows`` complete
+    windows. A window with fewer than ``min_rows`` rows is listed but not
+    compared. The HTML report's trend shows the last ``trend_windows`` windows
+    and the ``trend_columns`` most drifted columns.
+
+    Example:
+        >>> MonitoringConfig(window_hours=6).windows
+        24
+    """
+
+    window_hours: int = Field(
+        default=1,
+        ge=1,
+        le=24,
+        description="Hours per window; must divide 24 so that windows start at fixed hours.",
+    )
+    windows: int = Field(
+        default=24, ge=1, le=10_000, description="Complete windows each run looks at."
+    )
+    min_rows: int = Field(
+        default=100,
+        ge=1,
+        description="Fewest rows for a window to be compared with the reference.",
+    )
+    trend_windows: int = Field(
+        default=24, ge=2, description="Windows shown in the report's trend."
+    )
+    trend_columns: int = Field(
+        default=5, ge=1, description="Columns shown in the report's trend."
+    )
+
+    @field_validator("window_hours")
+    @classmethod
+    def _divides_a_day(cls, hours: int) -> int:
+        if 24 % hours:
+            raise ValueError(
+                "must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), so that every day's "
+                "windows start at the same hours"
+            )
+        return hours
+
+
 class MlopsConfig(StrictModel):
     """The whole ``mlops.yml`` file."""
 
     registry: RegistryConfig = RegistryConfig()
     drift: DriftConfig = DriftConfig()
     serving: ServingConfig = ServingConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
 
 def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> MlopsConfig:

@@ -86,6 +86,8 @@ def test_shipped_starter_config_is_valid(rendered_project):
     assert config.serving.capture == defaults.capture.model_copy(
         update={"enabled": True}
     )
+    # and the monitoring windows are the defaults
+    assert config.monitoring == MlopsConfig().monitoring
 
 
 def test_shipped_mlflow_store_is_anchored_at_the_project_root(
@@ -154,3 +156,19 @@ def test_a_contradiction_between_keys_is_told_in_plain_words():
         "  - drift: columns ['age'] are both configured under 'columns' and listed "
         "in 'ignore_columns'; remove them from one of the two"
     )
+
+
+def test_monitoring_windows_have_defaults_and_must_divide_a_day():
+    assert parse_config({}).monitoring.window_hours == 1
+    assert parse_config({}).monitoring.windows == 24
+    assert (
+        parse_config({"monitoring": {"window_hours": 6}}).monitoring.window_hours == 6
+    )
+    with pytest.raises(
+        MlopsConfigError, match="monitoring.window_hours: must divide 24"
+    ):
+        parse_config({"monitoring": {"window_hours": 5}})
+    with pytest.raises(
+        MlopsConfigError, match=r"monitoring.window: unknown key \(allowed: min_rows"
+    ):
+        parse_config({"monitoring": {"window": 2}})

@@ -43,7 +43,7 @@ from .config import ColumnSettings, DriftConfig, Thresholds
 from .decision import compare_summaries, detect_drift
 from .errors import DriftDetectedError, DriftInputError
 from .gate import check_drift
-from .html import render_html, save_html
+from .html import TrendWindow, render_html, save_html
 from .profile import DriftProfile, build_profile
 from .report import ColumnDrift, ColumnStatistics, Distribution, DriftReport
 from .selection import crossover_size, select_test
@@ -61,6 +61,7 @@ __all__ = [
     "DriftProfile",
     "DriftReport",
     "Thresholds",
+    "TrendWindow",
     "build_profile",
     "check_drift",
     "compare_summaries",

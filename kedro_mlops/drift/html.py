@@ -5,7 +5,10 @@ module only renders it. One file with inline CSS and inline SVG: no script, no
 font, no image and no stylesheet is fetched from anywhere, and a
 Content-Security-Policy forbids the browser from trying. The page has a
 verdict, a summary table (most severe first, drifted columns marked) and, per
-column, the reference and current distributions side by side.
+column, the reference and current distributions side by side. Given a trend
+(the same check over earlier windows of time, :class:`TrendWindow`), it also
+has a "Trend" section: the drift share per window as a line chart, and the
+most severe columns' severity per window as small line charts.
 
 Example:
     >>> from kedro_mlops.drift.report import DriftReport
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -62,15 +67,42 @@ dl.stats dd { margin: 0; font-variant-numeric: tabular-nums; }
 .bars td { padding: 2px 6px; font-size: 12px; }
 .bar { height: 8px; border-radius: 2px; margin: 1px 0; }
 svg text { font: 11px system-ui, sans-serif; fill: #5d6475; }
+td.spark { width: 240px; }
 """
+_TREND_COLOUR = "#3b5b85"
+_DRIFT_COLOUR = "#c62828"
 
 
-def render_html(report: DriftReport, title: str = "Data drift report") -> str:
+@dataclass(frozen=True)
+class TrendWindow:
+    """One window of time in a report's trend: its label, its rows and its
+    report (None when it was not compared: no traffic, or too few rows).
+
+    Example:
+        >>> TrendWindow("2024-05-01T10", 0, None).report is None
+        True
+    """
+
+    label: str
+    rows: int
+    report: DriftReport | None
+
+
+def render_html(
+    report: DriftReport,
+    title: str = "Data drift report",
+    trend: Sequence[TrendWindow] = (),
+    trend_columns: int = 5,
+) -> str:
     """The report as one self-contained HTML page.
 
     Args:
         report: the drift report.
         title: the page title and heading.
+        trend: earlier windows and this one, oldest first: with two or more,
+            the page has a "Trend" section.
+        trend_columns: how many columns the trend shows (the report's most
+            severe first).
 
     Returns:
         The page: inline CSS and SVG, no script, nothing fetched.
@@ -93,6 +125,8 @@ def render_html(report: DriftReport, title: str = "Data drift report") -> str:
         _verdict(report),
         _summary_table(report),
     ]
+    if len(trend) >= 2:
+        parts.append(_trend_section(report, trend, trend_columns))
     if report.prediction is not None:
         parts += ["<h2>Prediction</h2>", _table([report.prediction], "prediction")]
     if report.skipped or report.new_columns:
@@ -330,4 +364,137 @@ def _category_bars(distribution: Distribution) -> str:
     return (
         '<table class="bars"><thead><tr><th>category</th><th>reference</th>'
         f"<th>current</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _trend_section(report: DriftReport, trend: Sequence[TrendWindow], top: int) -> str:
+    compared = [w for w in trend if w.report is not None]
+    intro = (
+        f'<p class="muted">{len(trend)} windows from {escape(trend[0].label)} to '
+        f"{escape(trend[-1].label)}; {len(compared)} compared (the others had no "
+        "traffic or too few rows: gaps in the lines). Red points drifted.</p>"
+    )
+    shares = [None if w.report is None else w.report.drift_share for w in trend]
+    drifted = [bool(w.report and w.report.dataset_drift) for w in trend]
+    chart = _line_svg(
+        shares,
+        drifted,
+        labels=[w.label for w in trend],
+        threshold=report.share_threshold,
+        width=720,
+        height=160,
+        ceiling=1.0,
+    )
+    rows = []
+    for column in [
+        *report.columns[:top],
+        *([report.prediction] if report.prediction else []),
+    ]:
+        verdicts = [_column_in(w.report, column.column) for w in trend]
+        severities = [None if v is None else v.severity for v in verdicts]
+        flags = [bool(v and v.drifted) for v in verdicts]
+        times = sum(flags)
+        rows.append(
+            f'<tr data-column="{escape(column.column)}"><td>{escape(column.column)}</td>'
+            f"<td>{escape(column.test or column.status.replace('_', ' '))}</td>"
+            f'<td class="spark">{_line_svg(severities, flags, threshold=1.0)}</td>'
+            f'<td class="num">{times} of {sum(v is not None for v in verdicts)}</td>'
+            f'<td class="num">{_number(column.score)}</td></tr>'
+        )
+    table = (
+        '<table id="trend-columns"><thead><tr><th>Column</th><th>Test</th>'
+        "<th>Severity per window (dashed: threshold)</th><th>Drifted in</th>"
+        f"<th>Score now</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    windows = "".join(
+        f'<tr><td>{escape(w.label)}</td><td class="num">{w.rows:,}</td>'
+        + (
+            '<td class="num">–</td><td class="muted">not compared</td>'
+            if w.report is None
+            else f'<td class="num">{w.report.drift_share:.0%}</td>'
+            f"<td>{escape(', '.join(w.report.drifted_columns)) or '–'}</td>"
+        )
+        + "</tr>"
+        for w in reversed(trend)
+    )
+    listing = (
+        '<table id="trend-windows"><thead><tr><th>Window</th><th>Rows</th>'
+        "<th>Drift share</th><th>Drifted columns</th></tr></thead>"
+        f"<tbody>{windows}</tbody></table>"
+    )
+    return (
+        '<section id="trend"><h2>Trend</h2>'
+        f"{intro}<h3>Share of drifted columns</h3>{chart}"
+        f"<h3>Most severe columns</h3>{table}<h3>Windows, newest first</h3>"
+        f"{listing}</section>"
+    )
+
+
+def _column_in(report: DriftReport | None, name: str) -> ColumnDrift | None:
+    if report is None:
+        return None
+    try:
+        return report.column(name)
+    except KeyError:
+        return None
+
+
+def _line_svg(
+    values: Sequence[float | None],
+    flags: Sequence[bool],
+    *,
+    threshold: float,
+    labels: Sequence[str] = (),
+    width: int = 220,
+    height: int = 36,
+    ceiling: float | None = None,
+) -> str:
+    """A line over the windows (a gap where a value is None), a dashed
+    threshold, and red points where ``flags`` is set."""
+    bottom = 16 if labels else 3
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    top = ceiling if ceiling is not None else max([threshold * 1.25, *known])
+    pad = 4
+    slot = (width - 2 * pad) / max(len(values) - 1, 1)
+
+    def y(value: float) -> float:
+        share = min(value, top) / top if top > 0 else 0.0
+        return height - bottom - share * (height - bottom - 4)
+
+    shapes = [
+        f'<line x1="0" y1="{y(threshold):.1f}" x2="{width}" y2="{y(threshold):.1f}" '
+        'stroke="#9aa1ad" stroke-dasharray="4 3"/>'
+    ]
+    segment: list[str] = []
+    for i, value in enumerate([*values, None]):
+        if value is None or not math.isfinite(value):
+            if len(segment) > 1:
+                shapes.append(
+                    f'<polyline points="{" ".join(segment)}" fill="none" '
+                    f'stroke="{_TREND_COLOUR}" stroke-width="1.5"/>'
+                )
+            segment = []
+            continue
+        segment.append(f"{pad + i * slot:.1f},{y(value):.1f}")
+    for i, (value, flag) in enumerate(zip(values, flags, strict=True)):
+        if value is not None and math.isfinite(value):
+            colour = _DRIFT_COLOUR if flag else _TREND_COLOUR
+            label = f"{labels[i]}: " if labels else ""
+            shapes.append(
+                f'<circle cx="{pad + i * slot:.1f}" cy="{y(value):.1f}" r="2.5" '
+                f'fill="{colour}"><title>{escape(label)}{_number(value)}</title></circle>'
+            )
+    if labels:
+        shapes.append(
+            f'<text x="{width}" y="{y(threshold) - 4:.1f}" text-anchor="end">'
+            f"threshold {_number(threshold)}</text>"
+            f'<text x="0" y="{y(top) + 8:.1f}">{_number(top)}</text>'
+        )
+        for x, label, anchor in ((0, labels[0], "start"), (width, labels[-1], "end")):
+            shapes.append(
+                f'<text x="{x}" y="{height - 3}" text-anchor="{anchor}">{escape(label)}</text>'
+            )
+    return (
+        f'<svg role="img" aria-label="trend over the windows" viewBox="0 0 {width} '
+        f'{height}" width="100%" style="max-width:{width}px">{"".join(shapes)}</svg>'
     )

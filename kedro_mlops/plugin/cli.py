@@ -320,16 +320,16 @@ def drift(reference: str, current: str, output: str | None, env: str | None) -> 
 def _table(catalog: Any, name: str, env: str | None) -> Any:
     """A catalog dataset loaded as a table, or a Parquet path left unread."""
     from kedro_mlops.drift.pipeline import CONFIG_DATASET
+    from kedro_mlops.monitoring.pipeline import MONITORING_CONFIG_DATASET
 
+    settings = ("parameters", CONFIG_DATASET, MONITORING_CONFIG_DATASET)
     if name in catalog:
         return _load_table(catalog, name)
     path = Path(name)
     if path.is_dir() or (path.is_file() and path.suffix == ".parquet"):
         return path
     known = sorted(
-        k
-        for k in catalog.keys()
-        if not k.startswith("params:") and k not in ("parameters", CONFIG_DATASET)
+        k for k in catalog.keys() if not k.startswith("params:") and k not in settings
     )
     raise click.ClickException(
         f"'{name}' is neither a dataset of this project's catalog (env "

@@ -10,11 +10,12 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   run's configuration has ``spark`` settings (``conf/spark/spark.yml``), the
   SparkSession starts (:mod:`~kedro_mlops.spark.session`);
 * ``after_catalog_created``: a catalog dataset that loads the champion of
-  another model than ``registry.model_name`` stops the run; the drift settings
-  become the catalog dataset the drift nodes read;
+  another model than ``registry.model_name`` stops the run; the drift and
+  monitoring settings become the catalog datasets their nodes read;
 * ``after_node_run``: the node is remembered (a failed run keeps the lineage of
-  the nodes that finished); a drift check's metrics, reports and decision, and
-  the rows of a validated training table, go into the run;
+  the nodes that finished); a drift check's metrics, reports and decision, the
+  monitoring's latest report and decision, and the rows of a validated training
+  table, go into the run;
 * ``before_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow
   opens its run) the parameters that nodes declare with a TypedDict, then the
   inputs, are checked;
@@ -99,14 +100,17 @@ class MlopsHooks:
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
-        """Make ``mlops.yml``'s drift settings available to drift-check nodes;
-        stop where the catalog loads the champion under another model name."""
+        """Make ``mlops.yml``'s drift (and monitoring) settings available to
+        drift-check (and monitoring) nodes; stop where the catalog loads the
+        champion under another model name."""
         if self.config is not None:
             from kedro_mlops.drift.pipeline import CONFIG_DATASET
+            from kedro_mlops.monitoring.pipeline import MONITORING_CONFIG_DATASET
             from kedro_mlops.tracking.registry import check_catalog_model_name
 
             check_catalog_model_name(conf_catalog, self.config.registry.model_name)
             catalog[CONFIG_DATASET] = self.config.drift
+            catalog[MONITORING_CONFIG_DATASET] = self.config.monitoring
 
     @hook_impl(trylast=True)
     def before_node_run(self) -> None:
@@ -125,6 +129,10 @@ class MlopsHooks:
             from kedro_mlops.drift.tracking import log_check_outputs
 
             log_check_outputs(node, outputs)
+        if "kedro_mlops.monitoring.pipeline" in sys.modules:
+            from kedro_mlops.monitoring.tracking import log_monitoring_outputs
+
+            log_monitoring_outputs(node, outputs)
         if "kedro_mlops.schema.validate" in sys.modules:  # else no table was checked
             from kedro_mlops.schema.tracking import log_training_rows
 

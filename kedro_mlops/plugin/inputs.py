@@ -86,17 +86,34 @@ def _empty_file(path: str | None) -> bool:
 
 
 def _where(path: str | None) -> str:
-    if path is None:
-        return ""
+    return "" if path is None else f" ({_relative(path)})"
+
+
+def _relative(path: str) -> str:
     try:
-        return f" ({Path(path).relative_to(Path.cwd())})"
+        return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
-        return f" ({path})"
+        return path
+
+
+def _captured_inputs(pipeline: Any) -> set[str]:
+    """The inputs that monitoring nodes read as captured traffic."""
+    import sys
+
+    monitoring = sys.modules.get("kedro_mlops.monitoring.pipeline")
+    if monitoring is None:  # no monitoring node was made
+        return set()
+    return {
+        node.inputs[0]
+        for node in pipeline.nodes
+        if node.func is monitoring.select_windows
+    }
 
 
 def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
     """``(dataset name, why)`` for each input of ``pipeline`` without data."""
     missing = []
+    captured = _captured_inputs(pipeline)
     for name in sorted(pipeline.inputs()):
         if name == "parameters" or name.startswith("params:") or name not in catalog:
             continue
@@ -111,7 +128,11 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
                 missing.append((name, reason))
         elif _checkable(dataset):
             path = _filepath(dataset)
-            if not catalog.exists(name):
+            if not catalog.exists(name) and name in captured:
+                from kedro_mlops.monitoring.windows import no_capture_message
+
+                missing.append((name, no_capture_message(path and _relative(path))))
+            elif not catalog.exists(name):
                 missing.append((name, f"nothing saved yet{_where(path)}"))
             elif _empty_file(path):
                 missing.append((name, f"the file is empty, 0 bytes{_where(path)}"))

@@ -114,3 +114,36 @@ def test_browser_harness_sees_errors_and_requests(tmp_path):
     assert any("boom" in e for e in errors)
     assert any("undefinedFunction" in e for e in errors)
     assert "http://127.0.0.1:9/x.png" in requests
+
+
+def test_a_trend_of_windows_adds_a_trend_section_with_gaps():
+    from kedro_mlops.drift import TrendWindow
+
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame(
+        {"x": rng.normal(size=500), "c": rng.choice(list("ab"), 500)}
+    )
+    calm = detect_drift(reference, reference.sample(300, random_state=1))
+    drifted = detect_drift(reference, reference.assign(x=reference["x"] + 3))
+    trend = [
+        TrendWindow("2024-05-01T10", 300, calm),
+        TrendWindow("2024-05-01T11", 0, None),
+        TrendWindow("2024-05-01T12", 500, drifted),
+    ]
+    page = render_html(drifted, trend=trend, trend_columns=1)
+    section = page[
+        page.index('<section id="trend">') : page.index(
+            "</section>", page.index('<section id="trend">')
+        )
+    ]
+    # one small chart for the most severe column only, and every window listed
+    assert section.count('<td class="spark">') == 1 and 'data-column="x"' in section
+    assert [
+        key in section for key in ("2024-05-01T10", "2024-05-01T11", "2024-05-01T12")
+    ] == [True] * 3
+    assert "not compared" in section  # the window without traffic
+    # the drifted window's point is red, the calm one's is not; nothing is fetched
+    assert section.count('fill="#c62828"') == 2  # the share and the column, last window
+    assert "http://" not in page and "https://" not in page
+    # a single window has no trend
+    assert 'id="trend"' not in render_html(drifted, trend=trend[-1:])

@@ -277,6 +277,15 @@ def test_catalog_hook_puts_the_drift_settings_in_the_catalog(tmp_path):
     assert settings == hooks.config.drift
 
 
+def test_catalog_hook_puts_the_monitoring_settings_in_the_catalog(tmp_path):
+    from kedro_mlops.monitoring.pipeline import MONITORING_CONFIG_DATASET
+
+    hooks = _configured(tmp_path, "monitoring:\n  window_hours: 6\n")
+    catalog = DataCatalog()
+    hooks.after_catalog_created(catalog, {})
+    assert catalog.load(MONITORING_CONFIG_DATASET).window_hours == 6
+
+
 def test_catalog_hook_adds_nothing_without_settings():
     catalog = DataCatalog()
     MlopsHooks().after_catalog_created(catalog, {})

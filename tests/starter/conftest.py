@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.envs import Env, build_wheel, create_env, install, with_tools
+from harness.envs import Env, build_wheel, create_env, install, new_project, with_tools
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,17 @@ def installed(wheel, tmp_path_factory) -> Env:
     # takes about 30 s, the modules a Spark run imports compile in about 1 s.
     install(env, with_tools(wheel, "spark"), compile_bytecode=False)
     return env
+
+
+@pytest.fixture(scope="session")
+def trained_project(installed, tmp_path_factory) -> Path:
+    """A starter project trained once with its shipped parameters (`kedro run`):
+    its model is registered as the champion. Shared by the modules that need
+    a trained project; a test may add to it (files, runs) but not change what
+    training left there."""
+    project = new_project(installed, tmp_path_factory.mktemp("trained"))
+    installed.run("kedro", "run", cwd=project)
+    return project
 
 
 #: The tracking server's database password: no client may ever see it.

@@ -18,6 +18,8 @@ def register_pipelines() -> dict[str, Pipeline]:
       model is logged to MLflow *together with* the ``infer`` pipeline, so the
       registered model scores raw rows exactly as batch inference does.
     * ``inference``: scores ``scoring_batch`` with the registry's champion.
+    * ``monitoring``: the drift of the served model's captured traffic, window
+      by window.
     * each modular pipeline by its own name.
     """
     stages = {
@@ -39,5 +41,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         "__default__": training,
         "training": training,
         "inference": infer.create_batch_scoring_pipeline(),
+        "monitoring": infer.create_monitoring_pipeline(),
         **stages,
     }
