@@ -27,6 +27,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .performance import performance_metrics
 from .window_drift import report_of
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ MONITORING_TAG = "mlops.monitoring"
 VERSION_TAG = "mlops.model_version"
 #: Logged for every window with traffic, last: a window is in the run when it is.
 ROWS_METRIC = "monitoring.rows"
+#: Logged with a window's realized performance: its labels have been counted.
+LABELLED_METRIC = "performance.realized.rows_labelled"
 #: The model name and version of windows whose rows do not say which served them.
 UNKNOWN = "unknown"
 
@@ -102,8 +105,14 @@ def log_history(
     results: Mapping[str, Mapping[str, Any]],
     experiment_id: str | None = None,
     client: Any = None,
+    performance: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Log the windows of ``results`` that have traffic and are not logged yet.
+
+    With ``performance`` (:func:`~kedro_mlops.monitoring.performance.performance_by_window`),
+    each new window also gets its estimated (and realized) performance; a
+    window logged before its labels arrived gets its realized performance
+    when they do (once: ``performance.realized.rows_labelled`` marks it).
 
     Args:
         results: ``{window key: entry}`` of
@@ -145,13 +154,29 @@ def log_history(
         summary["already_logged"] += [
             e["window"] for e in entries if e["step"] in logged
         ]
+        labelled: set[int] = set()
+        if performance:
+            labelled = {
+                m.step for m in client.get_metric_history(run_id, LABELLED_METRIC)
+            }
         points = []
-        for entry in new:
-            timestamp = int(entry["step"]) * 1000
+        for entry in entries:
+            step = int(entry["step"])
+            figures = performance_metrics((performance or {}).get(entry["window"], {}))
+            if step in logged:  # only realized figures that arrived since
+                if step in labelled or not figures.get(LABELLED_METRIC):
+                    continue
+                metrics = {k: v for k, v in figures.items() if ".realized." in k}
+                summary.setdefault("labels_logged", []).append(entry["window"])
+            else:
+                metrics = window_metrics(entry)
+                rows = metrics.pop(ROWS_METRIC)  # last: the window is then in
+                metrics.update(figures)
+                metrics[ROWS_METRIC] = rows
             points.append(
                 [
-                    Metric(key, value, timestamp, int(entry["step"]))
-                    for key, value in window_metrics(entry).items()
+                    Metric(key, value, step * 1000, step)
+                    for key, value in metrics.items()
                 ]
             )
         try:

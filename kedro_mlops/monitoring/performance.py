@@ -692,3 +692,89 @@ def _ratio(
         undefined[name] = why
         return None
     return float(numerator / denominator)
+
+
+def calibration_from_evaluation(
+    test_predictions: pd.DataFrame, test_set: pd.DataFrame, schema: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What monitoring needs of a training run to judge its model's performance
+    later: the calibrator of its scores and its figures on the test set.
+
+    A Kedro node for the training pipeline (after the test set is scored):
+    ``schema`` is the table schema of ``parameters.yml`` (its ``id_column`` and
+    ``target``). Returns ``{"calibrator": Calibrator, "test":
+    RealizedPerformance}``, logged with the run so that it travels with the
+    model (the starter's ``calibration`` dataset).
+    """
+    id_column, target = schema["id_column"], schema["target"]
+    scores, labels = reference_from_evaluation(
+        test_predictions, test_set, id_column, target
+    )
+    test = realized_performance(
+        test_predictions, test_set[[id_column, target["column"]]], id_column, target
+    )
+    return {"calibrator": fit_calibrator(scores, labels), "test": test}
+
+
+def performance_by_window(
+    windows: Mapping[str, pd.DataFrame],
+    calibration: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    threshold: float,
+    labels: pd.DataFrame | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Each window's performance: estimated from its scores, and realized
+    where ``labels`` have arrived for its rows, beside the test set's figures.
+
+    ``calibration`` is :func:`calibration_from_evaluation`'s output for the
+    model that served the windows; ``threshold`` is the served decision's.
+    Returns ``{window key: {"rows", "estimated", "realized" (None without
+    labels), "test"}}``.
+    """
+    id_column, target = schema["id_column"], schema["target"]
+    probability = f"{target['column']}_probability"
+    out: dict[str, dict[str, Any]] = {}
+    for key, frame in windows.items():
+        _require_columns(
+            frame, f"window {key}", [probability], "capture the model's predictions"
+        )
+        realized = None
+        if labels is not None:
+            realized = realized_performance(frame, labels, id_column, target)
+        out[key] = {
+            "rows": len(frame),
+            "estimated": estimate_performance(
+                frame[probability], calibration["calibrator"], threshold
+            ),
+            "realized": realized,
+            "test": calibration.get("test"),
+        }
+    return out
+
+
+#: The per-window metrics logged into the monitoring history (when defined).
+LOGGED_METRICS = ("roc_auc", "accuracy", "precision", "recall")
+
+
+def performance_metrics(entry: Mapping[str, Any]) -> dict[str, float]:
+    """One window's performance as MLflow metrics: ``performance.estimated.*``
+    and, with labels, ``performance.realized.*`` (with ``rows_labelled``).
+
+    Example:
+        >>> performance_metrics({"estimated": {"roc_auc": 0.8, "accuracy": None},
+        ...                      "realized": None})
+        {'performance.estimated.roc_auc': 0.8}
+    """
+    metrics: dict[str, float] = {}
+    for kind in ("estimated", "realized"):
+        figures = entry.get(kind)
+        if not figures:
+            continue
+        for name in LOGGED_METRICS:
+            if figures.get(name) is not None:
+                metrics[f"performance.{kind}.{name}"] = float(figures[name])
+        if kind == "realized":
+            metrics["performance.realized.rows_labelled"] = float(
+                figures["rows_labelled"]
+            )
+    return metrics

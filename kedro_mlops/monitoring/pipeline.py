@@ -20,7 +20,11 @@ windows) and a retrain decision. Its outputs, all under the namespace:
 * ``<namespace>.metrics``: that report's metrics, in kedro-mlflow's
   ``MlflowMetricsHistoryDataset`` format;
 * ``<namespace>.retrain_decision``: the inference pipeline's retrain decision
-  (``retrain``, ``drifted_columns``, ``drift_share``, ...), plus the window.
+  (``retrain``, ``drifted_columns``, ``drift_share``, ...), plus the window
+  (and, with performance, its estimated, realized and test ROC AUC and
+  accuracy);
+* ``<namespace>.performance`` (with ``calibration``): each window's estimated
+  and realized performance, beside the test set's.
 
 The settings come from two catalog datasets the kedro-mlops hooks add:
 ``mlops_monitoring_config`` (the ``monitoring:`` section of ``mlops.yml``) and
@@ -52,6 +56,7 @@ from kedro_mlops.drift import DriftConfig
 from kedro_mlops.drift.html import TrendWindow, render_html
 
 from .history import log_history
+from .performance import performance_by_window, performance_metrics
 from .window_drift import drift_by_window, latest_compared, report_of
 from .windows import load_windows
 
@@ -99,14 +104,19 @@ def compare_windows(
     )
 
 
-def log_drift_history(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Each new window's drift into the MLflow monitoring run of its model version."""
-    return log_history(results)
+def log_drift_history(
+    results: Mapping[str, Mapping[str, Any]],
+    performance: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Each new window's drift (and performance) into the MLflow monitoring run
+    of its model version."""
+    return log_history(results, performance=performance)
 
 
 def latest_report(
     results: Mapping[str, Mapping[str, Any]],
     settings: MonitoringConfig | Mapping[str, Any] | None,
+    performance: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], str, dict[str, dict[str, float]], dict[str, Any]]:
     """The newest compared window's report, its HTML page with the trend of the
     windows before it, its metrics and the retrain decision.
@@ -135,10 +145,11 @@ def latest_report(
         f"({latest['rows']:,} requests, {chosen.window_hours} h)"
     )
     page = render_html(report, title, trend=trend, trend_columns=chosen.trend_columns)
-    metrics = {
-        name: {"value": value, "step": 0}
-        for name, value in report.to_mlflow_metrics().items()
-    }
+    logged = report.to_mlflow_metrics()
+    figures = (performance or {}).get(latest["window"])
+    if figures:
+        logged.update(performance_metrics(figures))
+    metrics = {name: {"value": value, "step": 0} for name, value in logged.items()}
     prediction = report.prediction
     decision = {
         "retrain": report.drift_detected,
@@ -154,17 +165,35 @@ def latest_report(
         "model_name": latest["model_name"],
         "model_version": latest["model_version"],
     }
+    if figures:
+        for kind in ("estimated", "realized", "test"):
+            found = figures.get(kind) or {}
+            decision[f"{kind}_roc_auc"] = found.get("roc_auc")
+            decision[f"{kind}_accuracy"] = found.get("accuracy")
     return latest["report"], page, metrics, decision
 
 
-def create_pipeline(
+def create_pipeline(  # noqa: PLR0913 - the catalog names it wires
     captured: str,
     reference: str,
     config: str = DRIFT_CONFIG_DATASET,
     namespace: str = "monitoring",
     settings: str = MONITORING_CONFIG_DATASET,
+    *,
+    calibration: str | None = None,
+    schema: str = "params:schema",
+    threshold: str | None = None,
+    labels: str | None = None,
 ) -> Pipeline:
     """Monitoring of the captured traffic in ``captured`` against ``reference``.
+
+    With ``calibration`` (the catalog name of the serving model's
+    :func:`~kedro_mlops.monitoring.performance.calibration_from_evaluation`)
+    and ``threshold`` (its decision threshold, e.g. ``params:infer.threshold``),
+    each window's performance is estimated from its scores, and measured where
+    ``labels`` (a table of the id and target columns) have arrived: the
+    ``<namespace>.performance`` output, the history, the latest window's
+    metrics and the decision get it.
 
     Args:
         captured: catalog name of the captured requests (a ``PartitionedDataset``
@@ -177,8 +206,28 @@ def create_pipeline(
     """
     windows, summary = f"{namespace}.windows", f"{namespace}.window_summary"
     results = f"{namespace}.window_drift"
+    judged: list[str] = []
+    nodes = []
+    if calibration is not None:
+        if threshold is None:
+            raise ValueError(
+                "create_pipeline(calibration=...) needs threshold=, the catalog "
+                "name of the served decision threshold (e.g. params:infer.threshold)."
+            )
+        judged = [f"{namespace}.performance"]
+        nodes.append(
+            Node(
+                performance_by_window,
+                inputs=[windows, calibration, schema, threshold]
+                + ([labels] if labels else []),
+                outputs=judged[0],
+                name="performance_by_window",
+                namespace=namespace,
+            )
+        )
     return Pipeline(
         [
+            *nodes,
             Node(
                 select_windows,
                 inputs=[captured, settings],
@@ -195,14 +244,14 @@ def create_pipeline(
             ),
             Node(
                 log_drift_history,
-                inputs=results,
+                inputs=[results, *judged],
                 outputs=f"{namespace}.history",
                 name="log_drift_history",
                 namespace=namespace,
             ),
             Node(
                 latest_report,
-                inputs=[results, settings],
+                inputs=[results, settings, *judged],
                 outputs=[
                     f"{namespace}.report",
                     f"{namespace}.report_html",

@@ -1,4 +1,5 @@
 from kedro.pipeline import Node, Pipeline
+from kedro_mlops.monitoring.performance import calibration_from_evaluation
 
 from {{ cookiecutter.python_package }}.model_io import predict
 
@@ -59,6 +60,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="roc_curve_plot",
                 name="plot_roc_curve",
+            ),
+            # For monitoring the served model: a calibrator of its scores and
+            # its test-set figures, logged with the run (see catalog.yml).
+            Node(
+                calibration_from_evaluation,
+                inputs=["test_predictions", "test_set", "params:schema"],
+                outputs="calibration",
+                name="calibrate_scores",
             ),
         ],
         namespace="evaluate",

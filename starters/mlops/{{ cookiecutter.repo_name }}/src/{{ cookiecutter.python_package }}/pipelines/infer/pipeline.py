@@ -122,10 +122,16 @@ def create_monitoring_pipeline(**kwargs) -> Pipeline:
     window's drift goes into the MLflow history of the model version that
     served it, and the latest window's report shows the trend. Windows and
     thresholds: `monitoring` and `drift` in conf/base/mlops.yml.
+
+    Each window's performance is estimated from its scores (calibrated on the
+    champion's test set), and measured on the rows whose `labels` have arrived.
     """
     return create_reference_pipeline() + create_monitoring(
         captured="captured_requests",
         reference="monitored_reference",
         config="drift_settings",
         namespace="monitoring",
+        calibration="champion_calibration",
+        threshold="params:infer.threshold",
+        labels="labels",
     )
