@@ -36,6 +36,9 @@ def monitored(installed, trained_project):
     refused = installed.run(
         "kedro", "run", "--pipelines", "monitoring", cwd=project, check=False
     )
+    refused_monitor = installed.run(
+        "kedro", "mlops", "monitor", "--retrain", cwd=project, check=False
+    )
     version = installed.run("python", "-c", SCORE, cwd=project).stdout.split()[-1]
     control = pd.read_parquet(project / "scored_control.parquet")
     production = pd.read_parquet(project / "scored_production.parquet")
@@ -52,6 +55,7 @@ def monitored(installed, trained_project):
     return {
         "project": project,
         "refused": refused,
+        "refused_monitor": refused_monitor,
         "result": result,
         "hours": [f"{h:%Y-%m-%dT%H}" for h in hours],
         "version": version,
@@ -67,6 +71,19 @@ def test_nothing_captured_stops_the_run_saying_how_to_capture(monitored):
         in output
     )
     assert "serving.capture.enabled" in output and "Traceback" not in output
+
+
+def test_kedro_mlops_monitor_stops_with_the_runs_error_and_trains_nothing(
+    monitored,
+):
+    refused = monitored["refused_monitor"]
+    assert refused.returncode == 1
+    assert "No captured traffic in data/09_monitoring/captured" in refused.stderr
+    assert refused.stderr.rstrip().endswith(
+        "Error: `kedro run --pipelines monitoring` failed (exit code 1); its error "
+        "is above."
+    )
+    assert "kedro run --pipelines training" not in refused.stdout
 
 
 def test_drift_is_flagged_in_the_production_hour_only(monitored):
