@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from _common import Env, free_port, stop
+from _common import Env, free_port
 from serving_load import (
     SIZES,
     Server,
@@ -41,9 +41,8 @@ from serving_load import (
     load,
     payloads,
     run_script,
-    server_environ,
+    started,
     trained_project,
-    wait_until_ready,
 )
 
 MODES = ("on", "off")
@@ -113,28 +112,14 @@ def configure(project: Path, work: Path) -> None:
 @contextlib.contextmanager
 def serving(mode: str, env: Env, project: Path, logs: Path):
     port = free_port()
-    log = logs / f"capture-{mode}.log"
-    scratch = logs / f"capture-{mode}-tmp"
-    scratch.mkdir()
     command = [
         str(env.bin / "kedro"), "mlops", "serve", "--env", f"bench_capture_{mode}",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=project,
-            env={**server_environ(env, project), "TMPDIR": str(scratch)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(mode, port, log, process)
-    try:
-        wait_until_ready(server, timeout=120)
-        yield server
-    finally:
-        stop(process)
+    with started(
+        f"capture-{mode}", command, port, env=env, project=project, logs=logs
+    ) as server:
+        yield dataclasses.replace(server, name=mode)
 
 
 def scrape(server: Server) -> dict[str, float]:

@@ -331,6 +331,17 @@ def serve_command(name: str, uri: str, env: Env, port: int) -> list[str]:
 def serving(name: str, uri: str, env: Env, project: Path, logs: Path):
     """The server of model ``name``, ready (GET /ping == 200) on entry."""
     port = free_port()
+    command = serve_command(name, uri, env, port)
+    with started(name, command, port, env=env, project=project, logs=logs) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def started(
+    name: str, command: list[str], port: int, *, env: Env, project: Path, logs: Path
+):
+    """``command`` (a server on ``port``) started in ``project``, ready
+    (GET /ping == 200) on entry, stopped with its process group on exit."""
     log = logs / f"{name}.log"
     # The server's temporary files (the model `kedro mlops serve` downloads, its
     # health marker) go with the benchmark's folder.
@@ -338,7 +349,7 @@ def serving(name: str, uri: str, env: Env, project: Path, logs: Path):
     scratch.mkdir()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            serve_command(name, uri, env, port),
+            command,
             cwd=project,
             env={**server_environ(env, project), "TMPDIR": str(scratch)},
             stdout=out,
