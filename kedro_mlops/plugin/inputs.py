@@ -152,4 +152,17 @@ def check_inputs(pipeline: Any, catalog: Any, pipelines: Mapping[str, Any]) -> N
             continue
         writers.append(key)
         names -= set(candidate.all_outputs())
+    from_registry = {n for n in names if _reads_registry(catalog.get(n))}
+    if from_registry:  # registered, with its run's files, by the bundled pipeline
+        trainers = [
+            key
+            for key, candidate in sorted(pipelines.items())
+            if key != "__default__" and type(candidate).__name__ == "PipelineML"
+        ]
+        writers += [key for key in trainers[:1] if key not in writers]
     raise MissingInputsError([f"{name}: {why}" for name, why in missing], writers)
+
+
+def _reads_registry(dataset: Any) -> bool:
+    """A registered model, or a file of its run: training registers both."""
+    return _registry_dataset(dataset) or hasattr(dataset, "missing_reason")

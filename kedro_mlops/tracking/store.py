@@ -288,7 +288,11 @@ def require_existing_store(pipeline: Any, catalog: Any, store: Store | None) -> 
     if store is None or not store.created:
         return
     needed = _registry_inputs(pipeline, catalog)
-    if not needed or _other_inputs_missing(pipeline, catalog, {n for n, _ in needed}):
+    # files logged with a registered model (RegistryArtifactDataset) are gone
+    # with the store too: not "other inputs"
+    from_registry = {n for n in pipeline.inputs() if _reads_registry(catalog, n)}
+    skip = {n for n, _ in needed} | from_registry
+    if not needed or _other_inputs_missing(pipeline, catalog, skip):
         return
     name, dataset = needed[0]
     raise TrackingStoreError(
@@ -318,6 +322,15 @@ def _other_inputs_missing(pipeline: Any, catalog: Any, skip: set[str]) -> bool:
         except Exception:  # the run reports a broken catalog entry itself
             return True
     return False
+
+
+def _reads_registry(catalog: Any, name: str) -> bool:
+    """Whether dataset ``name`` reads a file of a registered model's run."""
+    try:
+        dataset = catalog.get(name)
+    except Exception:  # the run reports a broken catalog entry itself
+        return False
+    return hasattr(dataset, "missing_reason")
 
 
 def _registry_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, Any]]:

@@ -92,3 +92,40 @@ def test_an_empty_file_is_reported_as_empty(tmp_path, monkeypatch):
     assert missing_inputs(SCORING, catalog) == [
         ("raw", "the file is empty, 0 bytes (raw.csv)")
     ]
+
+
+def test_the_registered_model_and_its_files_are_written_by_the_bundled_pipeline(
+    tracking_uri,
+):
+    from kedro_mlflow.io.models import MlflowModelRegistryDataset
+
+    from kedro_mlops.datasets import RegistryArtifactDataset
+    from kedro_mlops.serving import bundle_model
+
+    catalog = DataCatalog(
+        {
+            "champion": MlflowModelRegistryDataset(
+                model_name="churn", alias="champion"
+            ),
+            "reference": RegistryArtifactDataset(
+                model_name="churn",
+                artifact_path="reference/sample.parquet",
+                dataset="pandas.ParquetDataset",
+            ),
+        }
+    )
+    scoring = Pipeline(
+        [Node(lambda m, r: m, ["champion", "reference"], "scores", name="score")]
+    )
+    training = bundle_model(
+        training=Pipeline([Node(abs, "rows", "model", name="fit")]),
+        inference=Pipeline([Node(abs, ["batch"], "scored", name="predict")]),
+        input_name="batch",
+    )
+    pipelines = {"__default__": training, "training": training, "scoring": scoring}
+    with pytest.raises(MissingInputsError) as error:
+        check_inputs(scoring, catalog, pipelines)
+    lines = str(error.value).splitlines()
+    assert lines[1].startswith("  - champion: no version of registered model 'churn'")
+    assert lines[2].startswith("  - reference: No version of registered model 'churn'")
+    assert lines[-1] == "Run `kedro run --pipelines training` first: it writes them."

@@ -144,7 +144,10 @@ def test_training_runs_registers_and_logs_everything_on_the_server(
     assert 0.6 < run.data.metrics["test.roc_auc"] < 0.8
     assert plots_and_models(admin, run) == (PLOTS, 1)
     reference = admin.list_artifacts(run.info.run_id, "reference")
-    assert [item.path for item in reference] == ["reference/reference_sample.parquet"]
+    assert [item.path for item in reference] == [
+        "reference/calibration.pkl",
+        "reference/reference_sample.parquet",
+    ]
     tags = run.data.tags
     assert (
         tags["mlops.lineage.git.commit"]
