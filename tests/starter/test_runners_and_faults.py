@@ -60,12 +60,15 @@ def test_inference_before_any_training_says_to_train_first(installed, project):
     result = _kedro_run(installed, project, "--pipelines", "inference", check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 1
-    assert "Error: This run needs data that is missing or empty:" in output
+    # every input of inference but the batch comes from the tracking store
+    # (the champion, its drift reference), and there is none yet
+    store = project / "mlflow.db"
+    assert f"Error: There was no MLflow tracking store at {store}" in output
     assert (
-        "  - champion_model: no version of registered model 'churn_model' has the "
-        "alias 'champion'" in output
+        "so the dataset 'champion_model' has no model to load "
+        "(models:/churn_model@champion). Run `kedro run --pipelines training` "
+        "(the project's training pipeline) first" in output
     )
-    assert "Run `kedro run --pipelines training` first: it writes them." in output
     assert "Traceback" not in output and "Running node" not in output
     assert _run_count(project) == 0  # no MLflow run was opened
 
