@@ -609,7 +609,7 @@ def test_served_requests_are_captured_and_counted(server, project):
     from mlflow import MlflowClient
 
     batch = pd.read_csv(project / "data/01_raw/batch_production.csv").head(3)
-    before = _scrape(server)
+    before = _all_captured(server)  # the earlier tests' rows written first
     # given two requests scored and one refused, by the two server processes
     status, body = _request(server["url"] + "/invocations", _split(batch))
     assert status == 200, body
