@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kedro_mlops.tracking.store import reads_registry, registry_model_dataset
+
 
 class MissingInputsError(RuntimeError):
     """Inputs of the run have no data yet."""
@@ -58,13 +60,6 @@ def _registry_model_missing(dataset: Any) -> str | None:
         )
         return f"no version of registered model '{name}' has {wanted}"
     return None
-
-
-def _registry_dataset(dataset: Any) -> bool:
-    """kedro-mlflow's registry dataset, or one derived from it."""
-    return any(
-        kind.__name__ == "MlflowModelRegistryDataset" for kind in type(dataset).__mro__
-    )
 
 
 def _checkable(dataset: Any) -> bool:
@@ -118,10 +113,10 @@ def missing_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, str]]:
         if name == "parameters" or name.startswith("params:") or name not in catalog:
             continue
         dataset = catalog.get(name)
-        if _registry_dataset(dataset) or hasattr(dataset, "missing_reason"):
+        if reads_registry(dataset):
             reason = (
                 _registry_model_missing(dataset)
-                if _registry_dataset(dataset)
+                if registry_model_dataset(dataset)
                 else dataset.missing_reason()
             )
             if reason is not None:
@@ -152,7 +147,7 @@ def check_inputs(pipeline: Any, catalog: Any, pipelines: Mapping[str, Any]) -> N
             continue
         writers.append(key)
         names -= set(candidate.all_outputs())
-    from_registry = {n for n in names if _reads_registry(catalog.get(n))}
+    from_registry = {n for n in names if reads_registry(catalog.get(n))}
     if from_registry:  # registered, with its run's files, by the bundled pipeline
         trainers = [
             key
@@ -161,8 +156,3 @@ def check_inputs(pipeline: Any, catalog: Any, pipelines: Mapping[str, Any]) -> N
         ]
         writers += [key for key in trainers[:1] if key not in writers]
     raise MissingInputsError([f"{name}: {why}" for name, why in missing], writers)
-
-
-def _reads_registry(dataset: Any) -> bool:
-    """A registered model, or a file of its run: training registers both."""
-    return _registry_dataset(dataset) or hasattr(dataset, "missing_reason")

@@ -324,26 +324,37 @@ def _other_inputs_missing(pipeline: Any, catalog: Any, skip: set[str]) -> bool:
     return False
 
 
+def registry_model_dataset(dataset: Any) -> bool:
+    """Whether ``dataset`` is kedro-mlflow's registry dataset (or derives from it)."""
+    return any(
+        kind.__name__ == "MlflowModelRegistryDataset" for kind in type(dataset).__mro__
+    )
+
+
+def reads_registry(dataset: Any) -> bool:
+    """Whether ``dataset`` comes from the tracking store's registry: a registered
+    model, or a file logged by its run (``RegistryArtifactDataset``). Training
+    writes both, and both are gone with the store."""
+    return registry_model_dataset(dataset) or hasattr(dataset, "missing_reason")
+
+
 def _reads_registry(catalog: Any, name: str) -> bool:
-    """Whether dataset ``name`` reads a file of a registered model's run."""
     try:
         dataset = catalog.get(name)
     except Exception:  # the run reports a broken catalog entry itself
         return False
-    return hasattr(dataset, "missing_reason")
+    return reads_registry(dataset)
 
 
 def _registry_inputs(pipeline: Any, catalog: Any) -> list[tuple[str, Any]]:
     if "kedro_mlflow" not in sys.modules:
         return []  # no kedro-mlflow dataset can be in the catalog
-    from kedro_mlflow.io.models import MlflowModelRegistryDataset
-
     found = []
     for name in sorted(pipeline.inputs()):
         try:
             dataset = catalog.get(name)
         except Exception:  # the run reports a broken catalog entry itself
             continue
-        if isinstance(dataset, MlflowModelRegistryDataset):
+        if registry_model_dataset(dataset):
             found.append((name, dataset))
     return found
