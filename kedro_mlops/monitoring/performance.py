@@ -308,9 +308,33 @@ def estimate_performance(
     return result
 
 
+@dataclass(frozen=True)
+class PreparedLabels:
+    """Labels checked once (:func:`prepare_labels`), for many windows."""
+
+    known: pd.Series  # the one label of each id, indexed by id
+    repeated: int  # rows repeating an id's label
+    empty: int  # rows without an id or a label
+
+
+def prepare_labels(labels: pd.DataFrame, id_column: str, column: str) -> PreparedLabels:
+    """The labels table checked and deduplicated, for :func:`realized_performance`.
+
+    Raises:
+        PerformanceInputError: a missing column, or conflicting labels of one id.
+    """
+    _require_columns(
+        labels,
+        "labels",
+        [id_column, column],
+        "the labels are a table of the id column and the target column",
+    )
+    return PreparedLabels(*_unique_labels(labels, id_column, column))
+
+
 def realized_performance(
     scored: pd.DataFrame,
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | PreparedLabels,
     id_column: str,
     target: Mapping[str, Any] | str,
     *,
@@ -325,7 +349,8 @@ def realized_performance(
     ``positive_class`` (labels already 0/1 or booleans need none). The
     scored rows carry ``<target>_probability`` and ``<target>_prediction``
     (the served 0/1 decision) unless other columns are named; ``labels``
-    holds the id column and the target column.
+    holds the id column and the target column (or is :func:`prepare_labels`'
+    result, when many windows share one labels table).
 
     The labels are joined to the scored rows on the id:
 
@@ -357,13 +382,9 @@ def realized_performance(
         [id_column, probability_column, prediction_column],
         "pass the scored rows with the model's predictions beside their id",
     )
-    _require_columns(
-        labels,
-        "labels",
-        [id_column, column],
-        "the labels are a table of the id column and the target column",
-    )
-    known, repeated, empty = _unique_labels(labels, id_column, column)
+    if not isinstance(labels, PreparedLabels):
+        labels = prepare_labels(labels, id_column, column)
+    known, repeated, empty = labels.known.copy(), labels.repeated, labels.empty
     ids, label_ids = _comparable(scored[id_column], known.index.to_series())
     known.index = label_ids
     matched = ids.map(known)
@@ -733,14 +754,17 @@ def performance_by_window(
     """
     id_column, target = schema["id_column"], schema["target"]
     probability = f"{target['column']}_probability"
+    prepared = (
+        None if labels is None else prepare_labels(labels, id_column, target["column"])
+    )
     out: dict[str, dict[str, Any]] = {}
     for key, frame in windows.items():
         _require_columns(
             frame, f"window {key}", [probability], "capture the model's predictions"
         )
         realized = None
-        if labels is not None:
-            realized = realized_performance(frame, labels, id_column, target)
+        if prepared is not None:
+            realized = realized_performance(frame, prepared, id_column, target)
         out[key] = {
             "rows": len(frame),
             "estimated": estimate_performance(

@@ -14,6 +14,7 @@ from kedro_mlops.monitoring.performance import (
     PerformanceInputError,
     estimate_performance,
     fit_calibrator,
+    prepare_labels,
     realized_performance,
     reference_from_evaluation,
 )
@@ -249,6 +250,23 @@ def test_conflicting_labels_name_the_ids_and_the_fix(window):
     assert all(f"{ident} (" in message for ident in first_five)
     assert scored["customer_id"].iloc[5] not in message  # at most 5 named
     assert "Keep one outcome per id" in message
+
+
+def test_labels_prepared_once_give_each_window_the_same_figures(window):
+    scored, outcomes = window
+    labels = pd.concat(
+        [
+            labels_frame(scored["customer_id"], outcomes),
+            labels_frame(scored["customer_id"][:5], outcomes[:5]),  # repeated
+            labels_frame(["X1"], [True]),  # never scored
+        ]
+    )
+    prepared = prepare_labels(labels, "customer_id", "churned")
+    for half in (scored.iloc[:100], scored.iloc[100:]):
+        from_table = realized_performance(half, labels, "customer_id", TARGET)
+        assert from_table["labels_repeated"] == 5
+        assert from_table["labels_unmatched"] == 101  # the other half, and X1
+        assert realized_performance(half, prepared, "customer_id", TARGET) == from_table
 
 
 def test_scored_rows_without_labels_are_left_out_of_the_metrics(window):
