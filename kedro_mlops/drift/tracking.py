@@ -28,15 +28,21 @@ def log_check_outputs(node: Any, outputs: dict[str, Any]) -> bool:
     mlflow = sys.modules.get("mlflow")
     if mlflow is None or not mlflow.active_run():
         return False
-    namespace = node.namespace or "drift"
+    log_report(mlflow, outputs, node.namespace or "drift", folder="drift")
+    return True
+
+
+def log_report(
+    mlflow: Any, outputs: dict[str, Any], namespace: str, folder: str
+) -> None:
+    """Log a drift report node's outputs (``<namespace>.metrics``, ``.report``,
+    ``.report_html``, ``.retrain_decision``) into the active run, the files
+    under ``<folder>/<namespace>_...``."""
     metrics = outputs[f"{namespace}.metrics"]
     mlflow.log_metrics({name: m["value"] for name, m in metrics.items()})
-    mlflow.log_text(
-        outputs[f"{namespace}.report_html"], f"drift/{namespace}_report.html"
-    )
-    mlflow.log_dict(outputs[f"{namespace}.report"], f"drift/{namespace}_report.json")
+    prefix = f"{folder}/{namespace}"
+    mlflow.log_text(outputs[f"{namespace}.report_html"], f"{prefix}_report.html")
+    mlflow.log_dict(outputs[f"{namespace}.report"], f"{prefix}_report.json")
     mlflow.log_dict(
-        outputs[f"{namespace}.retrain_decision"],
-        f"drift/{namespace}_retrain_decision.json",
+        outputs[f"{namespace}.retrain_decision"], f"{prefix}_retrain_decision.json"
     )
-    return True

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from kedro_mlops.drift.tracking import log_report
+
 
 def log_monitoring_outputs(node: Any, outputs: dict[str, Any]) -> bool:
     """Log ``outputs`` of ``node`` if it is a monitoring node and a run is active.
@@ -37,15 +39,5 @@ def log_monitoring_outputs(node: Any, outputs: dict[str, Any]) -> bool:
             "mlops.monitoring.runs", ", ".join(f"{k}: {v}" for k, v in runs.items())
         )
         return True
-    metrics = outputs[f"{namespace}.metrics"]
-    mlflow.log_metrics({name: m["value"] for name, m in metrics.items()})
-    folder = "monitoring"
-    mlflow.log_text(
-        outputs[f"{namespace}.report_html"], f"{folder}/{namespace}_report.html"
-    )
-    mlflow.log_dict(outputs[f"{namespace}.report"], f"{folder}/{namespace}_report.json")
-    mlflow.log_dict(
-        outputs[f"{namespace}.retrain_decision"],
-        f"{folder}/{namespace}_retrain_decision.json",
-    )
+    log_report(mlflow, outputs, namespace, folder="monitoring")
     return True
