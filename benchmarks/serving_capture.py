@@ -18,8 +18,11 @@ score histogram, ``Capture.put``), alternating request by request.
 Targets: with capture on, at least 0.95x the requests per second of capture off,
 for both payloads; no errors; no dropped rows.
 
+``--control`` runs the same with capture off in both servers: the ratio the
+set-up itself gives (1.0 when the two server slots are alike).
+
 Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 3]
-           [--clients 8] [--project PATH --python PATH]
+           [--clients 8] [--control] [--project PATH --python PATH]
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ from serving_load import (
     SIZES,
     Server,
     combined,
-    load,
-    payloads,
+    load_rounds,
+    payload_files,
     run_script,
     started,
     trained_project,
@@ -97,12 +100,13 @@ print(json.dumps({"medians": medians, "recorder_us": adds,
 """
 
 
-def configure(project: Path, work: Path) -> None:
-    """conf/bench_capture_{on,off}/mlops.yml: capture to ``work``, or off."""
+def configure(project: Path, work: Path, control: bool) -> None:
+    """conf/bench_capture_{on,off}/mlops.yml: capture to ``work``, or off (both
+    off for ``control``)."""
     for mode in MODES:
         folder = project / "conf" / f"bench_capture_{mode}"
         folder.mkdir(exist_ok=True)
-        enabled = "true" if mode == "on" else "false"
+        enabled = "true" if mode == "on" and not control else "false"
         (folder / "mlops.yml").write_text(
             f"serving:\n  capture:\n    enabled: {enabled}\n"
             f"    path: {work / 'captured'}\n"
@@ -141,6 +145,8 @@ def main(
     clients: int,
     project: Path | None,
     python: Path | None,
+    *,
+    control: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -148,30 +154,23 @@ def main(
             env, project = trained_project(work)
         else:
             env = Env(python.parent.parent)
-        configure(project, work)
-        bodies = {}
-        for size, body in payloads(project).items():
-            bodies[size] = work / f"payload_{size}.json"
-            bodies[size].write_bytes(body)
-        windows: dict[tuple[str, int], list[dict]] = {}
+        configure(project, work, control)
+        bodies = payload_files(project, work)
         with contextlib.ExitStack() as stack:
             servers = {
                 mode: stack.enter_context(serving(mode, env, project, work))
                 for mode in MODES
             }
-            for round_ in range(rounds):
-                names = MODES if round_ % 2 == 0 else MODES[::-1]
-                for size in SIZES:
-                    for mode in names:
-                        print(
-                            f"round {round_ + 1}/{rounds}: capture {mode}, {size} "
-                            f"row(s), {clients} clients, {duration:g} s"
-                        )
-                        windows.setdefault((mode, size), []).append(
-                            load(servers[mode], bodies[size], clients, duration)
-                        )
+            windows = load_rounds(
+                servers,
+                list(MODES),
+                bodies,
+                rounds=rounds,
+                clients=clients,
+                duration=duration,
+            )
             # what capture wrote: wait for its last flush (5 s)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + (0 if control else 30)
             while True:
                 figures = scrape(servers["on"])
                 written = figures["kedro_mlops_captured_rows_total"]
@@ -199,6 +198,8 @@ def main(
                     child.unlink()
                 (project / "conf" / f"bench_capture_{mode}").rmdir()
     results = {key: combined(value) for key, value in windows.items()}
+    if control:
+        print("\nCONTROL: capture is off in both servers; 'on' is only the slot")
     report(results, duration * rounds, clients, (scored, written, dropped, len(files)))
     print("In-process request path (JSON in, predict, JSON out; no HTTP, one thread)")
     for size in SIZES:
@@ -258,6 +259,11 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="capture off in both servers: the ratio the set-up gives by itself",
+    )
     parser.add_argument("--project", type=Path, help="an already-trained project")
     parser.add_argument("--python", type=Path, help="the python of its environment")
     args = parser.parse_args()
@@ -269,4 +275,5 @@ if __name__ == "__main__":
         args.clients,
         args.project.resolve() if args.project else None,
         args.python.absolute() if args.python else None,
+        control=args.control,
     )

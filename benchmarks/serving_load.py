@@ -533,6 +533,41 @@ def load(server: Server, body: Path, clients: int, duration: float) -> dict:
     return summary
 
 
+def load_rounds(
+    servers: dict[str, Server],
+    names: list[str],
+    bodies: dict[int, Path],
+    *,
+    rounds: int,
+    clients: int,
+    duration: float,
+) -> dict[tuple[str, int], list[dict]]:
+    """Load windows per server and payload, the servers taking turns (each
+    going first in turn from round to round): ``{(name, size): windows}``."""
+    windows: dict[tuple[str, int], list[dict]] = {}
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for size in SIZES:
+            for name in names[shift:] + names[:shift]:
+                print(
+                    f"round {round_ + 1}/{rounds}: {name}, {size} row(s), "
+                    f"{clients} clients, {duration:g} s"
+                )
+                windows.setdefault((name, size), []).append(
+                    load(servers[name], bodies[size], clients, duration)
+                )
+    return windows
+
+
+def payload_files(project: Path, work: Path) -> dict[int, Path]:
+    """:func:`payloads`, written to ``work/payload_<rows>.json``."""
+    bodies = {}
+    for size, body in payloads(project).items():
+        bodies[size] = work / f"payload_{size}.json"
+        bodies[size].write_bytes(body)
+    return bodies
+
+
 def combined(windows: list[dict]) -> dict:
     """One model's load windows for one payload, added up."""
     latencies = sorted(x for w in windows for x in w["latencies"])
@@ -570,13 +605,9 @@ def main(
         else:
             env = Env(python.parent.parent)  # .../bin/python -> the environment
         uris = {"bundled": CHAMPION, **log_plain_models(env, project)}
-        bodies = {}
-        for size, body in payloads(project).items():
-            bodies[size] = work / f"payload_{size}.json"
-            bodies[size].write_bytes(body)
+        bodies = payload_files(project, work)
         print("models: " + "; ".join(f"{n}: {u}" for n, u in uris.items()))
 
-        windows: dict[tuple[str, int], list[dict]] = {}
         with contextlib.ExitStack() as stack:
             servers = {
                 name: stack.enter_context(serving(name, uri, env, project, work))
@@ -587,19 +618,14 @@ def main(
                     servers["bundled"], servers[name], bodies[100].read_bytes()
                 )
             print("the 100-row predictions of every server agree")
-            for round_ in range(rounds):
-                # each model in turn goes first
-                shift = round_ % len(MODELS)
-                names = MODELS[shift:] + MODELS[:shift]
-                for size in SIZES:
-                    for name in names:
-                        print(
-                            f"round {round_ + 1}/{rounds}: {name}, {size} row(s), "
-                            f"{clients} clients, {duration:g} s"
-                        )
-                        windows.setdefault((name, size), []).append(
-                            load(servers[name], bodies[size], clients, duration)
-                        )
+            windows = load_rounds(
+                servers,
+                list(MODELS),
+                bodies,
+                rounds=rounds,
+                clients=clients,
+                duration=duration,
+            )
 
         print("in-process: 1000 requests per model and payload, alternating")
         requests = in_process(env, project, uris["plain"], bodies)
