@@ -89,7 +89,9 @@ def plot_reliability(
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=figure_size, dpi=dpi)
-    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    axes.plot(
+        [0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated"
+    )
     predicted = [b["mean_predicted"] for b in report["bins"]]
     observed = [b["fraction_positive"] for b in report["bins"]]
     label = "model" if not report["calibrated"] else f"model ({report['method']})"

@@ -58,6 +58,7 @@ def slice_report(
     truth: Any,
     probability: Any,
     decision: Any,
+    *,
     schema: Mapping[str, Any],
     params: SliceParams,
 ) -> dict[str, Any]:

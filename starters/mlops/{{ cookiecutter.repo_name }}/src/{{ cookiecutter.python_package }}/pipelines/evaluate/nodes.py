@@ -175,7 +175,7 @@ def evaluate_slices(
         binary_labels(test, target),
         predictions[probability_column(target)],
         predictions[prediction_column(target)],
-        schema,
-        params,
+        schema=schema,
+        params=params,
     )
     return report, {"flagged": float(slices.flagged_count(report))}
