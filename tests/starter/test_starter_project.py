@@ -99,8 +99,7 @@ def test_every_run_finished_in_the_project_root_store(trained, client):
 def test_training_run_has_params_metrics_plots_and_model(client):
     run = _training_runs(client)[2]  # the shipped configuration
     metrics = run.data.metrics
-    # better than the trivial baselines: majority-class accuracy and a coin's ROC AUC
-    assert metrics["test.accuracy"] > metrics["test.baseline_accuracy"] + 0.03
+    # better than a coin (the decisions follow the costs: see the next test)
     assert 0.75 < metrics["test.roc_auc"] <= 1.0
     assert 0.3 < metrics["test.f1"] <= 1.0
     assert run.data.params["train.model.max_iter"] == "200"
@@ -129,6 +128,10 @@ def test_training_run_has_the_quality_reports(client, tmp_path):
     assert threshold["cost_false_negative"] == 3
     assert 0 < threshold["threshold"] < 0.5
     assert metrics["test.threshold"] == pytest.approx(threshold["threshold"])
+    # cheaper than the trivial decisions: flagging nobody, or everybody
+    positive_share = 1 - metrics["test.baseline_accuracy"]  # churners: the minority
+    nobody, everybody = 3 * positive_share, 1 * (1 - positive_share)
+    assert threshold["expected_cost"] < min(nobody, everybody) - 0.1
     calibration = read_json(folder / "calibration.json")
     assert metrics["test.brier_score"] == pytest.approx(calibration["brier_score"])
     assert calibration["calibrated"] is False and calibration["method"] is None
