@@ -17,6 +17,10 @@ constraints stops the run with :class:`ParametersError`, which names the key,
 the file it comes from and what the value must be. The node still gets the
 plain dict, so kedro-mlflow logs it key by key (``ingest.test_size``).
 
+A validator that needs another parameter (a column that must be in the
+schema) finds every parameter of the run in its validation context,
+``info.context["parameters"]``.
+
 Kedro itself checks parameters hinted with a pydantic model or a dataclass,
 and hands the node that object instead of the dict; kedro-mlops leaves those
 to Kedro.
@@ -108,7 +112,7 @@ def check_parameters(
                 )
                 continue
             try:
-                model.model_validate(value)
+                model.model_validate(value, context={"parameters": parameters})
             except ValidationError as exc:
                 for error, line in zip(
                     exc.errors(), describe_errors(exc, model, at=key), strict=True

@@ -67,7 +67,15 @@ def test_the_starters_parameters_pass_and_every_stage_declares_its_own(pipelines
         _check(pipeline, conf)
     # and training reads every stage's parameters through a TypedDict
     declared = declared_parameters(pipelines["training"])
-    assert sorted(declared) == ["evaluate", "feature", "infer", "ingest", "train"]
+    assert sorted(declared) == [
+        "evaluate",
+        "evaluate.slices",
+        "evaluate.threshold",
+        "feature",
+        "infer",
+        "ingest",
+        "train",
+    ]
     assert [hint.__name__ for hint in declared["ingest"]] == ["IngestParams"]
 
 
@@ -109,8 +117,41 @@ def test_the_starters_parameters_pass_and_every_stage_declares_its_own(pipelines
             "  - conf/base/parameters_ingest.yml: ingest.test_szie: unknown key "
             "(allowed: random_state, reference_sample_size, test_size)",
         ),
+        (
+            (
+                "parameters_evaluate.yml",
+                "costs: null",
+                "costs: {false_positive: -1, false_negative: 5}",
+            ),
+            "Invalid parameter in conf/base/parameters_evaluate.yml: "
+            "evaluate.threshold.costs.false_positive: "
+            "Input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            ("parameters_evaluate.yml", "columns: null", "columns: [contract, plan]"),
+            "Invalid parameter in conf/base/parameters_evaluate.yml: "
+            "evaluate.slices.columns: 'plan' not a feature column of the schema "
+            "(parameters.yml); use some of: contract, payment_method, "
+            "internet_service, paperless_billing, region, age, tenure_months, "
+            "monthly_charges, total_charges, support_tickets, avg_session_minutes, "
+            "or null for all (got ['contract', 'plan'])",
+        ),
+        (
+            ("parameters_evaluate.yml", "min_rows: 50", "min_rows: 0"),
+            "Invalid parameter in conf/base/parameters_evaluate.yml: "
+            "evaluate.slices.min_rows: Input should be greater than or equal to 1 (got 0)",
+        ),
     ],
-    ids=["impossible-value", "out-of-range", "not-a-choice", "wrong-type", "typo"],
+    ids=[
+        "impossible-value",
+        "out-of-range",
+        "not-a-choice",
+        "wrong-type",
+        "typo",
+        "negative-cost",
+        "unknown-slice-column",
+        "slice-min-rows",
+    ],
 )
 def test_a_bad_parameter_names_its_file_key_and_what_it_must_be(
     pipelines, conf, edit, message

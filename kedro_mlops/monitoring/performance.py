@@ -694,6 +694,10 @@ def _binary(values: np.ndarray, positive: Any, what: str) -> np.ndarray:
 
 
 def _threshold(threshold: Any) -> float:
+    """A number, or a record holding one under ``threshold`` (the
+    ``quality/threshold.json`` a training run logs)."""
+    if isinstance(threshold, Mapping) and "threshold" in threshold:
+        threshold = threshold["threshold"]
     try:
         value = float(threshold)
     except (TypeError, ValueError):
@@ -701,7 +705,7 @@ def _threshold(threshold: Any) -> float:
     if not 0.0 <= value <= 1.0:
         raise PerformanceInputError(
             f"threshold: {threshold!r} is not a probability in [0, 1]: pass the "
-            "decision threshold the model serves with (infer.threshold)"
+            "decision threshold the model serves with (its quality/threshold.json)"
         )
     return value
 

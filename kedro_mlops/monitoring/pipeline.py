@@ -189,7 +189,8 @@ def create_pipeline(  # noqa: PLR0913 - the catalog names it wires
 
     With ``calibration`` (the catalog name of the serving model's
     :func:`~kedro_mlops.monitoring.performance.calibration_from_evaluation`)
-    and ``threshold`` (its decision threshold, e.g. ``params:infer.threshold``),
+    and ``threshold`` (its decision threshold, a number or a record holding
+    one under ``threshold``, e.g. the champion's ``quality/threshold.json``),
     each window's performance is estimated from its scores, and measured where
     ``labels`` (a table of the id and target columns) have arrived: the
     ``<namespace>.performance`` output, the history, the latest window's
@@ -212,7 +213,7 @@ def create_pipeline(  # noqa: PLR0913 - the catalog names it wires
         if threshold is None:
             raise ValueError(
                 "create_pipeline(calibration=...) needs threshold=, the catalog "
-                "name of the served decision threshold (e.g. params:infer.threshold)."
+                "name of the served decision threshold (e.g. champion_threshold)."
             )
         judged = [f"{namespace}.performance"]
         nodes.append(

@@ -381,6 +381,17 @@ def test_estimation_refuses_a_bad_threshold_and_reports_an_empty_window():
     assert empty["undefined"]["accuracy"] == "the window has no rows"
 
 
+def test_the_threshold_record_of_a_training_run_is_read_as_its_number():
+    calibrator = fit_calibrator(*draw(np.random.default_rng(2), 500))
+    scores = np.random.default_rng(3).uniform(0, 1, 200)
+    record = {"threshold": 0.3, "source": "costs", "expected_cost": 0.4}
+    assert estimate_performance(scores, calibrator, record) == estimate_performance(
+        scores, calibrator, 0.3
+    )
+    with pytest.raises(PerformanceInputError, match=r"threshold: 1.5 is not"):
+        estimate_performance(scores, calibrator, {"threshold": 1.5})
+
+
 def test_a_reference_of_one_class_cannot_calibrate():
     with pytest.raises(PerformanceInputError, match=r"all 3 labels are of one class"):
         fit_calibrator([0.1, 0.5, 0.9], [0, 0, 0])

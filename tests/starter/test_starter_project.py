@@ -5,7 +5,8 @@ exercised on real runs:
 
 1. `kedro run --pipelines training` with a weak model    -> v1, champion (there was none)
 2. `kedro run --pipelines training` with a weaker model  -> v2, challenger only
-3. `kedro run` with the shipped parameters               -> v3, champion (better)
+3. `kedro run` with the shipped parameters and the costs -> v3, champion (better)
+   of the two errors (the decision threshold follows them)
 4. `kedro run --pipeline training` from `src/`           -> v4, the same model: a tie,
    so challenger only; and the run lands in the project-root store
 """
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.integration
 WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3"
 WEAKER = "train.model.max_iter=1,train.model.max_leaf_nodes=2"
 MODEL = "churn_model"
+#: A missed churner costs three needless offers: the threshold goes below 0.5.
+COSTS = "evaluate.threshold.costs.false_positive=1,evaluate.threshold.costs.false_negative=3"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,10 @@ def trained(installed, project):
     installed.run(
         "kedro", "run", "--pipelines", "training", "--params", WEAKER, cwd=project
     )
-    installed.run("kedro", "run", cwd=project)
-    installed.run("kedro", "run", "--pipeline", "training", cwd=project / "src")
+    installed.run("kedro", "run", "--params", COSTS, cwd=project)
+    installed.run(
+        "kedro", "run", "--pipeline", "training", "--params", COSTS, cwd=project / "src"
+    )
     installed.run("kedro", "run", "--pipelines", "inference", cwd=project)
     return project
 
@@ -94,12 +99,54 @@ def test_every_run_finished_in_the_project_root_store(trained, client):
 def test_training_run_has_params_metrics_plots_and_model(client):
     run = _training_runs(client)[2]  # the shipped configuration
     metrics = run.data.metrics
-    # better than the trivial baselines: majority-class accuracy and a coin's ROC AUC
-    assert metrics["test.accuracy"] > metrics["test.baseline_accuracy"] + 0.03
+    # better than a coin (the decisions follow the costs: see the next test)
     assert 0.75 < metrics["test.roc_auc"] <= 1.0
     assert 0.3 < metrics["test.f1"] <= 1.0
     assert run.data.params["train.model.max_iter"] == "200"
     assert plots_and_models(client, run) == (PLOTS, 1)
+
+
+def test_training_run_has_the_quality_reports(client, tmp_path):
+    run = _training_runs(client)[2]
+    run_id, metrics = run.info.run_id, run.data.metrics
+    assert {a.path for a in client.list_artifacts(run_id, "quality")} == {
+        f"quality/{name}"
+        for name in (
+            "calibration.json",
+            "reliability.png",
+            "threshold.json",
+            "permutation_importance.csv",
+            "permutation_importance.png",
+            "slices.json",
+        )
+    }
+    folder = Path(client.download_artifacts(run_id, "quality", str(tmp_path)))
+    # the threshold chosen from the costs, below the parameter's 0.5
+    threshold = read_json(folder / "threshold.json")
+    assert threshold["source"] == "costs"
+    assert threshold["cost_false_positive"] == 1
+    assert threshold["cost_false_negative"] == 3
+    assert 0 < threshold["threshold"] < 0.5
+    assert metrics["test.threshold"] == pytest.approx(threshold["threshold"])
+    # cheaper than the trivial decisions: flagging nobody, or everybody
+    positive_share = 1 - metrics["test.baseline_accuracy"]  # churners: the minority
+    nobody, everybody = 3 * positive_share, 1 * (1 - positive_share)
+    assert threshold["expected_cost"] < min(nobody, everybody) - 0.1
+    calibration = read_json(folder / "calibration.json")
+    assert metrics["test.brier_score"] == pytest.approx(calibration["brier_score"])
+    assert calibration["calibrated"] is False and calibration["method"] is None
+    assert sum(b["rows"] for b in calibration["bins"]) == metrics["test.test_rows"]
+    importance = pd.read_csv(folder / "permutation_importance.csv")
+    assert list(importance.columns) == ["feature", "importance_mean", "importance_std"]
+    assert len(importance) == 11
+    assert importance["importance_mean"].is_monotonic_decreasing
+    assert importance["importance_mean"].iloc[0] > 0.02
+    slices = read_json(folder / "slices.json")
+    assert slices["overall"] == pytest.approx(metrics["test.roc_auc"])
+    assert {s["column"] for s in slices["slices"]} >= {"contract", "tenure_months"}
+    assert all(s["rows"] >= slices["min_rows"] for s in slices["slices"])
+    flagged = sum(s["flagged"] for s in slices["slices"])
+    assert metrics["slices.flagged"] == flagged
 
 
 def test_inference_flags_exactly_the_drifted_columns(trained, client):
@@ -180,6 +227,8 @@ def test_champion_challenger_flow(client):
 
 
 def test_champion_scores_like_the_inference_pipelines(installed, trained):
+    from mlflow import MlflowClient
+
     # given the predictions written by `kedro run --pipelines inference` (the champion)
     by_inference = pd.read_csv(trained / "data/07_model_output/predictions.csv")
     batch = pd.read_csv(trained / "data/01_raw/batch_production.csv")
@@ -201,6 +250,14 @@ def test_champion_scores_like_the_inference_pipelines(installed, trained):
     assert "shared: ['model', 'preprocessor']" in shared
     by_champion = pd.read_csv(trained / "champion_predictions.csv")
     pd.testing.assert_frame_equal(by_champion, by_inference)
+    # both decide with the threshold the champion's training run chose and logged
+    client = MlflowClient(f"sqlite:///{trained / 'mlflow.db'}")
+    version = client.get_model_version_by_alias(MODEL, "champion")
+    threshold = client.get_run(version.run_id).data.metrics["test.threshold"]
+    assert threshold < 0.5  # from the costs, not the parameter
+    decided = (by_champion["churned_probability"] >= threshold).astype(int)
+    assert (by_champion["churned_prediction"] == decided).all()
+    assert (by_champion["churned_probability"].between(threshold, 0.5, "left")).any()
     # and the `infer` pipeline's own nodes (local preprocessor and model) agree too
     shutil.copy(
         trained / "data/07_model_output/predictions.csv", trained / "by_inference.csv"

@@ -4,7 +4,10 @@ import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from {{ cookiecutter.python_package }}.model_io import probability_column
+from {{ cookiecutter.python_package }}.model_io import (
+    prediction_column,
+    probability_column,
+)
 from {{ cookiecutter.python_package }}.pipelines import evaluate, feature, infer, ingest, train
 
 
@@ -43,3 +46,8 @@ def test_training_then_inference_on_a_slice(raw_slice, batch_slice, params):
     assert list(predictions[ids]) == list(batch_slice[ids])
     probability = probability_column(params["schema"]["target"])
     assert predictions[probability].between(0, 1).all()
+    # decided with the threshold evaluate chose (the parameter's, without costs)
+    threshold = outputs["threshold_report"].load()["threshold"]
+    assert threshold == params["infer"]["threshold"]
+    decided = (predictions[probability] >= threshold).astype(int)
+    assert (predictions[prediction_column(params["schema"]["target"])] == decided).all()

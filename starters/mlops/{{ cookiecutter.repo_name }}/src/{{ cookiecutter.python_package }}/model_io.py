@@ -2,11 +2,13 @@
 
 The columns the model reads, how the target becomes its 0/1 label, and the
 predictions it writes, named after the target. ``evaluate`` scores the test set
-with the same ``predict`` as ``infer`` scores new rows.
+with the same ``score`` and ``decide`` as ``infer``'s ``predict`` uses for new
+rows, and chooses the decision threshold that ``infer`` then uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
 import pandas as pd
@@ -40,22 +42,35 @@ def prediction_column(target: dict[str, Any]) -> str:
     return f"{target['column']}_prediction"
 
 
+def score(
+    rows: pd.DataFrame, preprocessor: Any, model: Any, schema: dict[str, Any]
+) -> pd.DataFrame:
+    """One row per input row: the id and the probability of the positive class."""
+    features = preprocessor.transform(rows[feature_columns(schema)])
+    return pd.DataFrame(
+        {
+            schema["id_column"]: rows[schema["id_column"]].to_numpy(),
+            probability_column(schema["target"]): model.predict_proba(features)[:, 1],
+        }
+    )
+
+
+def decide(
+    scores: pd.DataFrame, schema: dict[str, Any], threshold: Mapping[str, Any]
+) -> pd.DataFrame:
+    """The scores with the 0/1 decision: 1 when the probability reaches
+    ``threshold["threshold"]`` (`infer` parameters, or the threshold training chose)."""
+    probability = scores[probability_column(schema["target"])]
+    decision = (probability >= threshold["threshold"]).astype(int)
+    return scores.assign(**{prediction_column(schema["target"]): decision})
+
+
 def predict(
     rows: pd.DataFrame,
     preprocessor: Any,
     model: Any,
     schema: dict[str, Any],
-    params: InferParams,
+    threshold: Mapping[str, Any],
 ) -> pd.DataFrame:
     """One row per input row: the id, the probability and the 0/1 decision."""
-    features = preprocessor.transform(rows[feature_columns(schema)])
-    probability = model.predict_proba(features)[:, 1]
-    return pd.DataFrame(
-        {
-            schema["id_column"]: rows[schema["id_column"]].to_numpy(),
-            probability_column(schema["target"]): probability,
-            prediction_column(schema["target"]): (
-                probability >= params["threshold"]
-            ).astype(int),
-        }
-    )
+    return decide(score(rows, preprocessor, model, schema), schema, threshold)

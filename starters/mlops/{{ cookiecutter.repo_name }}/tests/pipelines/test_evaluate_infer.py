@@ -1,6 +1,7 @@
 import pandas as pd
 
 from {{ cookiecutter.python_package }}.model_io import (
+    decide,
     feature_columns,
     prediction_column,
     probability_column,
@@ -29,10 +30,18 @@ def test_perfect_predictions_score_one(schema):
             prediction_column(target): [1, 0, 1, 0],
         }
     )
-    metrics = evaluate_model(test, predictions, target)
+    metrics = evaluate_model(test, predictions, target, {"threshold": 0.5})
     assert metrics["accuracy"] == metrics["roc_auc"] == metrics["f1"] == 1.0
+    assert metrics["threshold"] == 0.5
     assert metrics["baseline_accuracy"] == 0.5
     assert format_for_tracking(metrics)["f1"] == {"value": 1.0, "step": 0}
+
+
+def test_the_decision_uses_the_threshold_it_is_given(schema):
+    target = schema["target"]
+    scores = pd.DataFrame({probability_column(target): [0.1, 0.3, 0.6]})
+    decided = decide(scores, schema, {"threshold": 0.25})
+    assert decided[prediction_column(target)].tolist() == [0, 1, 1]
 
 
 def test_roc_plot_is_a_figure(schema, params):

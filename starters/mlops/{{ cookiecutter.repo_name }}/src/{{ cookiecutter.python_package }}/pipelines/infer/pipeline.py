@@ -31,7 +31,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "preprocessor",
                     "model",
                     "params:schema",
-                    "params:infer",
+                    # the threshold training chose (evaluate), bundled with the model
+                    "decision_threshold",
                 ],
                 outputs="predictions",
                 name="predict",
@@ -132,6 +133,6 @@ def create_monitoring_pipeline(**kwargs) -> Pipeline:
         config="drift_settings",
         namespace="monitoring",
         calibration="champion_calibration",
-        threshold="params:infer.threshold",
+        threshold="champion_threshold",
         labels="labels",
     )
