@@ -35,9 +35,10 @@ import base64
 import csv
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,7 @@ class ModelCard:
     title: str
     sections: list[Section]
     experiment_id: str = ""
+    artifact_uri: str = ""
 
     def html(self) -> str:
         """The self-contained page."""
@@ -193,23 +195,32 @@ def _not_logged(path: str, what: str) -> Missing:
 
 
 class RunFiles:
-    """The artifacts of one run, listed once per folder, fetched when asked."""
+    """The artifacts of one run, listed once per folder, fetched when asked.
 
-    def __init__(self, client: MlflowClient, run_id: str, local: Path) -> None:
-        self.client, self.run_id, self.local = client, run_id, local
+    Through the run's artifact repository itself: a ``runs:/`` URI would look
+    the run up again in the store for every file.
+    """
+
+    def __init__(self, artifact_uri: str, local: Path) -> None:
+        from mlflow.store.artifact.artifact_repository_registry import (
+            get_artifact_repository,
+        )
+
+        self.repository = get_artifact_repository(artifact_uri)
+        self.local = local
         self._listed: dict[str, set[str]] = {}
 
     def has(self, path: str) -> bool:
         folder = path.rpartition("/")[0]
         if folder not in self._listed:
-            found = self.client.list_artifacts(self.run_id, folder)
+            found = self.repository.list_artifacts(folder)
             self._listed[folder] = {a.path for a in found}
         return path in self._listed[folder]
 
     def get(self, path: str) -> Path | None:
         if not self.has(path):
             return None
-        return Path(self.client.download_artifacts(self.run_id, path, str(self.local)))
+        return Path(self.repository.download_artifacts(path, str(self.local)))
 
 
 def _read(
@@ -240,7 +251,9 @@ def _model_section(
     def when(ms: int | None) -> str:
         if not ms:
             return "none"
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S UTC"
+        )
 
     rows = [
         ["registered model", f"{model_name} v{version}"],
@@ -529,7 +542,7 @@ def build_card(
                 client, run_id, model_name, version, summary=summary, local=Path(folder)
             )
     run = client.get_run(run_id)
-    files = RunFiles(client, run_id, local)
+    files = RunFiles(run.info.artifact_uri, local)
     metrics, params, tags = run.data.metrics, run.data.params, run.data.tags
     return ModelCard(
         f"Model card: {model_name} v{version}",
@@ -549,6 +562,7 @@ def build_card(
             ),
         ],
         experiment_id=str(run.info.experiment_id),
+        artifact_uri=str(run.info.artifact_uri),
     )
 
 
@@ -562,6 +576,24 @@ def card_description(run_id: str, experiment_id: str) -> str:
     )
 
 
+@contextmanager
+def _quiet_downloads() -> Iterator[None]:
+    """No MLflow progress bar per file fetched (each one would print a line
+    in the training run's output); MLflow's own setting, restored after."""
+    import os
+
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(name)
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def write_model_card(
     client: MlflowClient,
     run_id: str,
@@ -573,7 +605,7 @@ def write_model_card(
     it from the registered version's description (after any text it had)."""
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _quiet_downloads():
         root = Path(folder)
         card = build_card(
             client, run_id, model_name, version, summary=summary, local=root
@@ -582,7 +614,9 @@ def write_model_card(
         out.mkdir()
         (out / HTML_FILE).write_text(card.html(), encoding="utf-8")
         (out / MARKDOWN_FILE).write_text(card.markdown(), encoding="utf-8")
-        client.log_artifacts(run_id, str(out), CARD_FOLDER)
+        RunFiles(card.artifact_uri, root).repository.log_artifacts(
+            str(out), CARD_FOLDER
+        )
     link = card_description(run_id, card.experiment_id)
     existing = client.get_model_version(model_name, version).description or ""
     if DESCRIPTION_MARK not in existing:
