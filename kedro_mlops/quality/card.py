@@ -195,7 +195,8 @@ def _not_logged(path: str, what: str) -> Missing:
 
 
 class RunFiles:
-    """The artifacts of one run, listed once per folder, fetched when asked.
+    """The artifacts of one run, listed once per folder, fetched when asked
+    (without MLflow's progress bar: a line per file in a run's output).
 
     Through the run's artifact repository itself: a ``runs:/`` URI would look
     the run up again in the store for every file.
@@ -218,9 +219,16 @@ class RunFiles:
         return path in self._listed[folder]
 
     def get(self, path: str) -> Path | None:
+        """The artifact downloaded under ``local``, or ``None`` if not logged."""
         if not self.has(path):
             return None
-        return Path(self.repository.download_artifacts(path, str(self.local)))
+        with _quiet_downloads():
+            return Path(self.repository.download_artifacts(path, str(self.local)))
+
+    def json(self, path: str) -> Any:
+        """A JSON artifact, or ``None`` if not logged."""
+        local = self.get(path)
+        return None if local is None else _json(local)
 
 
 def _read(
@@ -605,7 +613,7 @@ def write_model_card(
     it from the registered version's description (after any text it had)."""
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder, _quiet_downloads():
+    with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         card = build_card(
             client, run_id, model_name, version, summary=summary, local=root

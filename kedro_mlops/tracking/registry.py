@@ -274,16 +274,21 @@ def _gate(
 
 def _run_json(client: MlflowClient, run_id: str, path: str) -> Any:
     """A JSON artifact of a run, or ``None`` when the run did not log it."""
-    import json
     import tempfile
     from pathlib import Path
 
-    folder, _, _ = path.rpartition("/")
-    if path not in {a.path for a in client.list_artifacts(run_id, folder)}:
-        return None
+    from kedro_mlops.quality.card import RunFiles
+
+    artifact_uri = client.get_run(run_id).info.artifact_uri
     with tempfile.TemporaryDirectory() as local:
-        file = client.download_artifacts(run_id, path, local)
-        return json.loads(Path(file).read_text(encoding="utf-8"))
+        try:
+            return RunFiles(str(artifact_uri), Path(local)).json(path)
+        except ValueError as error:
+            raise RegistryError(
+                f"{path} of run {run_id} is not valid JSON ({error}); the "
+                "promotion gate's registry.slices reads it. The champion alias "
+                "did not move: fix what logs the file, or remove registry.slices."
+            ) from None
 
 
 def _gate_sources(config: RegistryConfig) -> dict[str, str]:

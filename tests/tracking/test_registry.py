@@ -322,3 +322,26 @@ def test_before_training_a_gate_metric_no_registered_run_logged_is_an_error(clie
         _gated(),
     )
     check_gate_metrics(client, config)
+
+
+def test_an_unreadable_slices_file_stops_the_gate_and_keeps_the_champion(
+    client, tmp_path
+):
+    import mlflow
+
+    from tests.quality.runs import slices_report, training_run
+
+    config = _gated(slices={})
+    champion = slices_report({("contract", "monthly"): 0.70})
+    register_and_promote(
+        client, training_run({"test.roc_auc": 0.8}, tmp_path / "old", champion), config
+    )
+    with mlflow.start_run() as run:
+        broken = tmp_path / "slices.json"
+        broken.write_text("{")
+        mlflow.log_artifact(str(broken), "quality")
+        mlflow.log_metrics({"test.roc_auc": 0.9, "slices.flagged": 1})
+        log_constant_model()
+    with pytest.raises(RegistryError, match=r"quality/slices.json of run .* not valid"):
+        register_and_promote(client, run.info.run_id, config)
+    assert _alias(client, CHAMPION) == "1"
