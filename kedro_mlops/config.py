@@ -29,6 +29,44 @@ class MlopsConfigError(ValueError):
     """Raised when ``mlops.yml`` does not match the expected schema."""
 
 
+class GateRule(StrictModel):
+    """One more condition for a new model to take ``champion``: its ``metric``
+    may be worse than the champion's by at most ``max_loss``.
+
+    Example:
+        >>> GateRule(metric="test.brier_score", greater_is_better=False).max_loss
+        0.0
+    """
+
+    metric: str = Field(
+        min_length=1,
+        description="MLflow metric key of the training run (e.g. test.brier_score).",
+    )
+    greater_is_better: bool = Field(
+        default=True, description="false for a loss or an error (test.brier_score)."
+    )
+    max_loss: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="How much worse than the champion's value it may be.",
+    )
+
+
+class SliceGate(StrictModel):
+    """No slice the new model's run flags (``quality/slices.json``) may be
+    worse than the champion's same slice by more than ``max_loss``."""
+
+    max_loss: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="How much worse than the champion's same slice a flagged slice may be.",
+    )
+    greater_is_better: bool = Field(
+        default=True,
+        description="The direction of the slices' metric (slices.json's 'metric').",
+    )
+
+
 class RegistryConfig(StrictModel):
     """Champion/challenger promotion through MLflow registry aliases.
 
@@ -36,7 +74,9 @@ class RegistryConfig(StrictModel):
     gets the ``challenger`` alias. It also takes the ``champion`` alias when
     there is no champion yet, or when its ``metric`` beats the champion's by
     more than ``min_improvement``. A model trained on fewer than
-    ``min_training_rows`` rows is not registered at all.
+    ``min_training_rows`` rows is not registered at all. The optional gate
+    (``rules``, ``slices``) holds back a model that wins on ``metric`` but
+    loses elsewhere.
     """
 
     enabled: bool = True
@@ -62,6 +102,26 @@ class RegistryConfig(StrictModel):
             "registered; 0 turns the check off."
         ),
     )
+    rules: list[GateRule] = Field(
+        default_factory=list,
+        description=(
+            "More metrics the new model must not lose on against the champion, "
+            "checked in order once it beats the champion on metric."
+        ),
+    )
+    slices: SliceGate | None = Field(
+        default=None,
+        description=(
+            "Flagged slices (quality/slices.json) compared with the champion's "
+            "same slices; null: not compared."
+        ),
+    )
+
+    def gate_metrics(self) -> list[str]:
+        """The metrics the gate reads from a run (``slices.flagged`` says that
+        the run logged its slices)."""
+        names = [rule.metric for rule in self.rules]
+        return names + (["slices.flagged"] if self.slices is not None else [])
 
 
 class CaptureConfig(StrictModel):
@@ -181,7 +241,7 @@ def parse_config(raw: dict[str, Any] | None, source: str = "mlops.yml") -> Mlops
         Traceback (most recent call last):
         ...
         kedro_mlops.config.MlopsConfigError: Invalid mlops.yml:
-          - registry.metrc: unknown key (allowed: enabled, greater_is_better, metric, min_improvement, min_training_rows, model_name)
+          - registry.metrc: unknown key (allowed: enabled, greater_is_better, metric, min_improvement, min_training_rows, model_name, rules, slices)
     """
     try:
         return MlopsConfig.model_validate(raw or {})

@@ -172,3 +172,39 @@ def test_monitoring_windows_have_defaults_and_must_divide_a_day():
         MlopsConfigError, match=r"monitoring.window: unknown key \(allowed: min_rows"
     ):
         parse_config({"monitoring": {"window": 2}})
+
+
+def test_the_promotion_gate_is_optional_and_its_rules_are_checked():
+    # no gate by default
+    registry = parse_config({}).registry
+    assert (registry.rules, registry.slices, registry.gate_metrics()) == ([], None, [])
+    # a gate names the metrics it reads
+    gated = parse_config(
+        {
+            "registry": {
+                "rules": [{"metric": "test.brier_score", "greater_is_better": False}],
+                "slices": {"max_loss": 0.05},
+            }
+        }
+    ).registry
+    assert gated.gate_metrics() == ["test.brier_score", "slices.flagged"]
+    # a misspelt key, a rule without its metric, a negative allowance: each named
+    with pytest.raises(MlopsConfigError) as error:
+        parse_config(
+            {
+                "registry": {
+                    "rules": [
+                        {"metric": "test.f1", "max_los": 0.1},
+                        {"greater_is_better": False},
+                    ],
+                    "slices": {"max_loss": -1},
+                }
+            }
+        )
+    assert str(error.value).splitlines()[1:] == [
+        "  - registry.rules.0.max_los: unknown key (allowed: greater_is_better, "
+        "max_loss, metric)",
+        "  - registry.rules.1.metric: Field required",
+        "  - registry.slices.max_loss: Input should be greater than or equal to 0 "
+        "(got -1)",
+    ]

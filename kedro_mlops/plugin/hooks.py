@@ -18,7 +18,7 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
   table, go into the run;
 * ``before_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow
   opens its run) the parameters that nodes declare with a TypedDict, then the
-  inputs, are checked;
+  inputs, then the metrics the promotion gate reads, are checked;
 * ``before_pipeline_run`` (last, once kedro-mlflow has opened its run): the run
   is tagged with its process and runs left RUNNING by a killed process are
   closed (:mod:`~kedro_mlops.tracking.stale`); the run and the artifact datasets
@@ -29,7 +29,8 @@ They run around kedro-mlflow's own hooks (pluggy's ``tryfirst``/``trylast``):
 * ``after_pipeline_run``: first (:class:`BundleHooks`, before kedro-mlflow logs
   the bundled model) its fitted estimators are shared; last (after the model is
   logged and the run closed) the run's lineage is written, then the model is
-  registered and the champion/challenger aliases move;
+  registered, the champion/challenger aliases move, and the registered
+  version gets its model card (:mod:`~kedro_mlops.quality.card`);
 * ``on_pipeline_error`` (last, after kedro-mlflow closed the run ``FAILED``):
   the finished nodes' lineage is written and the error becomes the run's
   ``mlops.error`` tag; an interrupted run is marked ``KILLED`` and the process
@@ -200,6 +201,16 @@ class MlopsHooks:
         if result is not None:
             level = logging.WARNING if result.refused else logging.INFO
             logger.log(level, "Model registry: %s", result.summary())
+        if result is not None and result.version:
+            from kedro_mlops.quality.card import write_model_card
+
+            write_model_card(
+                client,
+                run_id,
+                result.model_name,
+                result.version,
+                summary=result.summary(),
+            )
 
     @hook_impl(trylast=True)
     def on_pipeline_error(
@@ -250,6 +261,7 @@ class BundleHooks:
         check_run_parameters(pipeline, catalog, self._config_loader)
         check_inputs(pipeline, catalog, pipelines)
         _check_permissions(pipeline)
+        _check_gate(pipeline)
 
     @hook_impl(tryfirst=True)
     def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
@@ -378,6 +390,21 @@ def _check_permissions(pipeline: Any) -> None:
     if config is not None and config.registry.enabled and _logs_model(pipeline):
         model_name = config.registry.model_name
     check_permissions(hooks.login, os.environ.get("MLFLOW_EXPERIMENT_ID"), model_name)
+
+
+def _check_gate(pipeline: Any) -> None:
+    """Before kedro-mlflow opens the run: does the promotion gate name metrics
+    that the model's runs log?"""
+    config = hooks.config
+    if config is None or not config.registry.enabled:
+        return
+    if not config.registry.gate_metrics() or not _logs_model(pipeline):
+        return
+    from mlflow import MlflowClient
+
+    from kedro_mlops.tracking.registry import check_gate_metrics
+
+    check_gate_metrics(MlflowClient(), config.registry)
 
 
 def _logs_model(pipeline: Any) -> bool:

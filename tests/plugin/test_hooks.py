@@ -494,6 +494,43 @@ def test_a_bad_parameter_stops_the_run_before_kedro_mlflow_opens_one(tmp_path):
     assert opened == []
 
 
+def test_a_gate_metric_never_logged_stops_the_run_before_kedro_mlflow_opens_one(
+    tracking_uri, tmp_path, monkeypatch
+):
+    from kedro_mlops.plugin import hooks as plugin_hooks
+
+    # given a champion whose run logged test.roc_auc, and a gate rule on a
+    # metric no registered run logged
+    trained = _configured(tmp_path)
+    _kedro_run(trained, tmp_path, {"test.roc_auc": 0.8})
+    _pipeline_end(trained, tmp_path)
+    gated = _configured(tmp_path, "registry:\n  rules:\n    - metric: test.brer\n")
+    monkeypatch.setattr(plugin_hooks.hooks, "config", gated.config)
+    opened = []
+
+    class LikeKedroMlflow:
+        @hook_impl
+        def before_pipeline_run(self):
+            opened.append("run")
+
+    manager = _create_hook_manager()
+    manager.register(BundleHooks())
+    manager.register(LikeKedroMlflow())
+    manager.hook.after_context_created(context=_context(tmp_path))
+    catalog = DataCatalog({"train_rows": MemoryDataset(pd.DataFrame({"x": [1.0]}))})
+    # when a training pipeline that logs a model is about to start
+    with pytest.raises(RegistryError) as error:
+        manager.hook.before_pipeline_run(
+            run_params=_run_params(tmp_path), pipeline=_bundled(), catalog=catalog
+        )
+    # then the rule's metric stops it, before any run is opened
+    assert str(error.value).startswith(
+        "The promotion gate in mlops.yml reads metric 'test.brer' (registry.rules), "
+        f"which the runs of {PACKAGE} v1 (champion, challenger) never logged"
+    )
+    assert opened == []
+
+
 # -------------------------------------------------------------- after_pipeline_run
 
 
@@ -515,6 +552,10 @@ def test_pipeline_end_writes_lineage_then_promotes_the_model(tracking_uri, tmp_p
     champion = client.get_model_version_by_alias(PACKAGE, "champion")
     assert champion.run_id == run_id
     assert tags["mlops.registry.promoted"] == "true"
+    # and the registered version has its model card, linked from its description
+    card = {a.path for a in client.list_artifacts(run_id, "model_card")}
+    assert card == {"model_card/model_card.html", "model_card/model_card.md"}
+    assert f"runs:/{run_id}/model_card/model_card.html" in champion.description
 
 
 def test_pipeline_end_refuses_a_model_trained_on_too_few_rows(

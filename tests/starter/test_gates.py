@@ -1,6 +1,7 @@
 """What stops a generated project's runs, or its models, in a real `kedro run`:
 a parameter that cannot be, a training table too small to learn from, a second
-name for the model, a drifted batch with `on_drift: fail`."""
+name for the model, a promotion gate on a metric never logged, a drifted batch
+with `on_drift: fail`; and the model card of the version training registered."""
 
 from __future__ import annotations
 
@@ -159,6 +160,57 @@ def test_training_and_inference_use_the_renamed_model(stopped, client):
     inference = _runs(client)[-1]
     assert inference.info.run_name == "inference"
     assert "drift.prediction.churned_probability.score" in inference.data.metrics
+
+
+def test_the_registered_version_has_its_model_card(project, renamed, client, tmp_path):
+    import pyarrow.parquet as pq
+
+    # the version that training registered (in `renamed`)
+    version = client.get_model_version_by_alias(RENAMED, "champion")
+    run = client.get_run(version.run_id)
+    card = {a.path for a in client.list_artifacts(run.info.run_id, "model_card")}
+    assert card == {"model_card/model_card.html", "model_card/model_card.md"}
+    link = f"runs:/{run.info.run_id}/model_card/model_card.html"
+    assert (
+        version.description.startswith("Model card: ") and link in version.description
+    )
+    client.download_artifacts(run.info.run_id, "model_card", str(tmp_path))
+    html = (tmp_path / "model_card/model_card.html").read_text(encoding="utf-8")
+    # with what the run recorded: the raw data's md5, the baseline, the reference
+    assert run.data.tags["mlops.lineage.data.raw_customers.md5"] in html
+    assert run.data.tags["mlops.lineage.git.commit"] in html
+    accuracy = run.data.metrics["test.accuracy"]
+    baseline = run.data.metrics["test.baseline_accuracy"]
+    assert f"Accuracy {accuracy:.4f} against {baseline:.4f}" in html
+    rows = pq.read_metadata(project / "data/02_intermediate/reference_sample.parquet")
+    assert f"{rows.num_rows} rows of {rows.num_columns} columns" in html
+
+
+def test_a_gate_rule_on_a_metric_never_logged_stops_training_at_once(
+    installed, project, renamed, client
+):
+    # given a gate rule whose metric the registered model's run never logged
+    (project / "conf/gate").mkdir()
+    (project / "conf/gate/mlops.yml").write_text(
+        "registry:\n  rules:\n    - metric: test.brer\n      greater_is_better: false\n"
+    )
+    runs = _run_count(project, client)
+    try:
+        result = installed.run(
+            "kedro", "run", "--env", "gate", cwd=project, check=False
+        )
+    finally:
+        shutil.rmtree(project / "conf/gate")
+    # then training stops before any node and any MLflow run, naming the rule
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert (
+        "Error: The promotion gate in mlops.yml reads metric 'test.brer' "
+        f"(registry.rules), which the runs of {RENAMED} v1 (champion, challenger) "
+        "never logged"
+    ) in output
+    assert "Running node" not in output
+    assert _run_count(project, client) == runs
 
 
 def test_on_drift_fail_keeps_the_previous_predictions_and_logs_the_evidence(

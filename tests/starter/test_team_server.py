@@ -157,6 +157,10 @@ def test_training_runs_registers_and_logs_everything_on_the_server(
     champion = admin.get_model_version_by_alias(MODEL, "champion")
     challenger = admin.get_model_version_by_alias(MODEL, "challenger")
     assert champion.run_id == challenger.run_id == run.info.run_id
+    # with its model card, logged through the server, linked from the version
+    card = {a.path for a in admin.list_artifacts(run.info.run_id, "model_card")}
+    assert card == {"model_card/model_card.html", "model_card/model_card.md"}
+    assert f"runs:/{run.info.run_id}/model_card/" in champion.description
     # artifacts went through the server to its artifacts destination
     experiment = admin.get_experiment(run.info.experiment_id)
     assert experiment.artifact_location.startswith("mlflow-artifacts:/")

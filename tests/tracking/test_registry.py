@@ -196,3 +196,152 @@ def test_two_promotions_at_once_end_with_one_champion_the_better_one(
     # and each run's model was registered once
     versions = client.search_model_versions("name = 'churn'")
     assert sorted(v.run_id for v in versions) == sorted(runs.values())
+
+
+# ------------------------------------------------------------- the promotion gate
+
+BRIER_RULE = {"metric": "test.brier_score", "greater_is_better": False}
+
+
+def _gated(**registry) -> RegistryConfig:
+    return RegistryConfig(model_name="churn", **registry)
+
+
+def test_a_worse_brier_score_keeps_the_champion_and_the_summary_names_the_rule(
+    client,
+):
+    config = _gated(rules=[BRIER_RULE])
+    register_and_promote(
+        client, _training_run({"test.roc_auc": 0.80, "test.brier_score": 0.15}), config
+    )
+    # given a new model better on roc_auc and worse on the Brier score
+    run_id = _training_run({"test.roc_auc": 0.85, "test.brier_score": 0.17})
+    result = register_and_promote(client, run_id, config)
+    # then the champion stays, and the summary says which rule decided
+    assert not result.promoted
+    assert (_alias(client, CHAMPION), _alias(client, CHALLENGER)) == ("1", "2")
+    assert result.summary() == (
+        "churn v2 is challenger (test.roc_auc=0.8500); champion stays v1 at "
+        "0.8000: registry.rules[test.brier_score] decided: test.brier_score "
+        "0.1700 is worse than the champion's 0.1500 by 0.0200, more than the "
+        "0.0000 allowed"
+    )
+    tags = client.get_run(run_id).data.tags
+    assert tags["mlops.registry.decided_by"] == "registry.rules[test.brier_score]"
+    assert tags["mlops.registry.gate"].startswith("test.brier_score: failed (")
+
+
+def test_a_model_that_passes_every_rule_is_promoted_and_the_summary_says_so(client):
+    config = _gated(rules=[BRIER_RULE], slices={"max_loss": 0.05})
+    register_and_promote(
+        client,
+        _training_run(
+            {"test.roc_auc": 0.80, "test.brier_score": 0.15, "slices.flagged": 0}
+        ),
+        config,
+    )
+    run_id = _training_run(
+        {"test.roc_auc": 0.85, "test.brier_score": 0.14, "slices.flagged": 0}
+    )
+    result = register_and_promote(client, run_id, config)
+    assert result.promoted and _alias(client, CHAMPION) == "2"
+    assert result.summary().endswith(
+        "and now champion (was v1 at 0.8000; gate passed: test.brier_score, slices)"
+    )
+    assert client.get_run(run_id).data.tags["mlops.registry.decided_by"] == (
+        "registry.metric"
+    )
+
+
+def test_a_flagged_slice_worse_than_the_champions_keeps_the_champion(client, tmp_path):
+    from tests.quality.runs import slices_report, training_run
+
+    config = _gated(slices={"max_loss": 0.05})
+    before = slices_report({("contract", "monthly"): 0.70})
+    register_and_promote(
+        client,
+        training_run({"test.roc_auc": 0.80}, tmp_path / "champion", before),
+        config,
+    )
+    # a better model overall, whose flagged monthly-contract slice lost 0.12
+    after = slices_report({("contract", "monthly"): 0.58})
+    run_id = training_run({"test.roc_auc": 0.85}, tmp_path / "new", after)
+    result = register_and_promote(client, run_id, config)
+    assert not result.promoted and _alias(client, CHAMPION) == "1"
+    assert result.decided_by == "registry.slices"
+    assert result.summary().endswith(
+        "champion stays v1 at 0.8000: registry.slices decided: flagged slice "
+        "contract=monthly: recall 0.5800 against the champion's 0.7000, worse by "
+        "0.1200, more than the 0.0500 allowed"
+    )
+
+
+def test_the_metric_decides_before_the_gate_is_asked(client):
+    config = _gated(rules=[BRIER_RULE])
+    register_and_promote(
+        client, _training_run({"test.roc_auc": 0.80, "test.brier_score": 0.15}), config
+    )
+    result = register_and_promote(
+        client, _training_run({"test.roc_auc": 0.70, "test.brier_score": 0.10}), config
+    )
+    assert not result.promoted and result.gate == ()
+    assert result.decided_by == "registry.metric"
+
+
+def test_a_run_without_a_gate_metric_is_a_clear_error_and_registers_nothing(client):
+    config = _gated(rules=[{"metric": "test.brer"}])
+    run_id = _training_run({"test.roc_auc": 0.8})
+    with pytest.raises(
+        RegistryError,
+        match=r"no metric 'test.brer' \(registry.rules\) for the promotion gate "
+        r"of mlops.yml \(metrics logged: test.roc_auc\)\. Name a logged metric",
+    ):
+        register_and_promote(client, run_id, config)
+    assert client.search_registered_models() == []
+
+
+def test_before_training_a_gate_metric_no_registered_run_logged_is_an_error(client):
+    from kedro_mlops.tracking.registry import check_gate_metrics
+
+    config = _gated(rules=[{"metric": "test.brer"}], slices={})
+    # nothing registered yet: nothing to know, nothing refused
+    check_gate_metrics(client, config)
+    register_and_promote(client, _training_run({"test.roc_auc": 0.8}), _gated())
+    with pytest.raises(RegistryError) as error:
+        check_gate_metrics(client, config)
+    assert str(error.value) == (
+        "The promotion gate in mlops.yml reads metric 'test.brer' (registry.rules), "
+        "'slices.flagged' (registry.slices), which the runs of churn v1 (champion, "
+        "challenger) never logged (they logged: test.roc_auc). Name a logged "
+        "metric, or remove the rule."
+    )
+    # a metric only the challenger's run has (new since the champion) is known
+    register_and_promote(
+        client,
+        _training_run({"test.roc_auc": 0.7, "test.brer": 0.1, "slices.flagged": 0}),
+        _gated(),
+    )
+    check_gate_metrics(client, config)
+
+
+def test_an_unreadable_slices_file_stops_the_gate_and_keeps_the_champion(
+    client, tmp_path
+):
+    import mlflow
+
+    from tests.quality.runs import slices_report, training_run
+
+    config = _gated(slices={})
+    champion = slices_report({("contract", "monthly"): 0.70})
+    register_and_promote(
+        client, training_run({"test.roc_auc": 0.8}, tmp_path / "old", champion), config
+    )
+    with mlflow.start_run() as run:
+        broken = tmp_path / "slices.json"
+        broken.write_text("{")
+        mlflow.log_artifact(str(broken), "quality")
+        mlflow.log_metrics({"test.roc_auc": 0.9, "slices.flagged": 1})
+        log_constant_model()
+    with pytest.raises(RegistryError, match=r"quality/slices.json of run .* not valid"):
+        register_and_promote(client, run.info.run_id, config)
+    assert _alias(client, CHAMPION) == "1"
