@@ -7,9 +7,10 @@ The record it returns is what the model is bundled with, what the run logs as
 ``quality/threshold.json`` and what monitoring reads (:func:`threshold_value`).
 
 Example:
-    >>> choose_threshold([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], 0.5,
-    ...                  {"false_positive": 1.0, "false_negative": 1.0})["threshold"]
-    0.5
+    >>> record = choose_threshold([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.9], 0.5,
+    ...                           {"false_positive": 1.0, "false_negative": 1.0})
+    >>> round(record["threshold"], 6), record["expected_cost"]
+    (0.45, 0.0)
 """
 
 from __future__ import annotations
