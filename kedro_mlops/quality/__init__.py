@@ -1,0 +1,1 @@
+"""The model's quality, measured in the training run: tuning (nested runs)."""
