@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "docker": set(),
     "scheduling": {"strict"},
     "monitoring": {"config", "drift"},
+    "quality": set(),
     "plugin": {
         "config",
         "docker",

@@ -40,11 +40,11 @@ import logging
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from pydantic import AfterValidator, Field
-from typing_extensions import NotRequired
 
 logger = logging.getLogger(__name__)
 
@@ -66,22 +66,28 @@ class Dimension(TypedDict, total=False):
     """One searched parameter: a range (``low``, ``high``, optionally ``log``)
     or a list of ``choices``. Whole numbers at both ends search integers."""
 
-    low: float
-    high: float
+    low: int | float
+    high: int | float
     log: bool
     choices: list[Any]
 
 
-class TuningParams(TypedDict):
-    """``tuning:`` of a training node's parameters (kedro-mlops checks it before a run)."""
-
-    enabled: NotRequired[bool]  # false: the model is trained as configured
+class _Search(TypedDict):
     trials: Annotated[int, Field(ge=0)]  # at most this many trials (0: no limit)
     seconds: Annotated[float, Field(ge=0)]  # stop starting trials after (0: no limit)
     cv_folds: Annotated[int, Field(ge=2)]
     metric: str  # a scikit-learn scorer name, greater is better (roc_auc, neg_log_loss)
     n_jobs: Annotated[int, Field(ge=1)]  # trials evaluated at once
     search_space: dict[str, Dimension]
+
+
+class TuningParams(_Search, total=False):
+    """``tuning:`` of a training node's parameters (kedro-mlops checks it before a run).
+
+    ``enabled: false`` trains the model as configured, searching nothing.
+    """
+
+    enabled: bool
 
 
 @dataclass
@@ -186,12 +192,10 @@ def search(estimator: Any, features: Any, labels: Any, settings: Any) -> TuningR
     Each trial clones ``estimator`` with the trial's parameters and scores it
     by ``cv_folds``-fold cross-validation (stratified for a classifier).
     """
-    import numpy as np
     import optuna
     from sklearn.base import clone, is_classifier
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import check_cv
-    from threadpoolctl import threadpool_limits
 
     settings = check_tuning(settings, estimator)
     scorer = get_scorer(settings["metric"])
@@ -202,75 +206,92 @@ def search(estimator: Any, features: Any, labels: Any, settings: Any) -> TuningR
     )
     n_jobs = int(settings["n_jobs"])
     space = settings["search_space"]
-    runs: dict[int, dict[str, Any]] = {}
-    rows = _rows(features)
+    data = (_rows(features), labels, scorer)
 
-    def objective(trial: Any) -> float:
+    def evaluate(trial: Any) -> Trial:
+        """Score one trial, in a worker thread (it only reads the study)."""
         params = {name: _suggest(trial, name, dict(d)) for name, d in space.items()}
-        model = clone(estimator).set_params(**params)
-        scores: list[float] = []
-        started = time.time()
-        runs[trial.number] = {"started": started, "scores": scores}
-        # one native (OpenMP) thread per trial: n_jobs says how many run at
-        # once, and more threads than free cores make tree models wait for
-        # each other (seconds become minutes on a busy machine)
-        with threadpool_limits(1):
-            for step, (train, test) in enumerate(folds):
-                fitted = clone(model).fit(rows(train), _take(labels, train))
-                scores.append(float(scorer(fitted, rows(test), _take(labels, test))))
-                trial.report(float(np.mean(scores)), step)
-                if step < len(folds) - 1 and trial.should_prune():
-                    raise optuna.TrialPruned()
-        return float(np.mean(scores))
+        return _cross_validate(
+            trial, clone(estimator).set_params(**params), params, folds, data
+        )
 
     seed = estimator.get_params().get("random_state")
     sampler = optuna.samplers.TPESampler(seed=seed if isinstance(seed, int) else None)
+    # the median of the trials completed so far: always those of earlier
+    # batches, so a search gives the same trials whatever the thread timing
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    limit = settings["trials"] or math.inf
+    deadline = time.perf_counter() + (settings.get("seconds") or math.inf)
     began = time.perf_counter()
+    trials: list[Trial] = []
     try:
-        study.optimize(
-            objective,
-            n_trials=settings["trials"] or None,
-            timeout=settings.get("seconds") or None,
-            n_jobs=n_jobs,
-        )
+        with ThreadPoolExecutor(n_jobs) as pool:
+            # batches of n_jobs trials: asked together, evaluated side by
+            # side, told in order
+            while len(trials) < limit and time.perf_counter() < deadline:
+                batch = [
+                    study.ask() for _ in range(int(min(n_jobs, limit - len(trials))))
+                ]
+                for trial, done in zip(batch, pool.map(evaluate, batch), strict=True):
+                    if done.state == "PRUNED":
+                        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                    else:
+                        study.tell(trial, done.score)
+                    trials.append(done)
     finally:
         optuna.logging.set_verbosity(verbosity)
     seconds = time.perf_counter() - began
-    trials = []
-    for trial in study.trials:
-        scores = runs.get(trial.number, {}).get("scores", [])
-        state = trial.state.name
-        trials.append(
-            Trial(
-                number=trial.number,
-                params=dict(trial.params),
-                score=float(np.mean(scores)) if scores else None,
-                score_std=float(np.std(scores)) if scores else None,
-                state=state,
-                folds=len(scores),
-                started=runs.get(trial.number, {}).get("started", time.time()),
-                ended=(trial.datetime_complete.timestamp())
-                if trial.datetime_complete
-                else time.time(),
-            )
-        )
     complete = [t for t in trials if t.state == "COMPLETE"]
-    if not complete:
+    if not complete:  # pragma: no cover - the first batch is never pruned
         raise TuningError(
             f"tuning finished no trial in {seconds:.1f} s: raise tuning.seconds "
             "or tuning.trials"
         )
-    best = study.best_trial
+    best = max(complete, key=lambda t: (t.score, -t.number))
     return TuningResult(
         metric=settings["metric"],
         best_params=dict(best.params),
-        best_score=float(best.value),
+        best_score=float(best.score or 0.0),
         seconds=seconds,
         trials=trials,
+    )
+
+
+def _cross_validate(
+    trial: Any, model: Any, params: dict[str, Any], folds: list[Any], data: Any
+) -> Trial:
+    """The trial's mean score over ``folds``, stopped early when Optuna's
+    pruner says the trial cannot catch up."""
+    import numpy as np
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    rows, labels, scorer = data
+    scores: list[float] = []
+    started, state = time.time(), "COMPLETE"
+    # one native (OpenMP) thread per trial: n_jobs says how many run at once,
+    # and more threads than free cores make tree models wait for each other
+    # (seconds become minutes on a busy machine)
+    with threadpool_limits(1):
+        for step, (train, test) in enumerate(folds):
+            fitted = clone(model).fit(rows(train), _take(labels, train))
+            scores.append(float(scorer(fitted, rows(test), _take(labels, test))))
+            trial.report(float(np.mean(scores)), step)
+            if step < len(folds) - 1 and trial.should_prune():
+                state = "PRUNED"
+                break
+    return Trial(
+        number=trial.number,
+        params=params,
+        score=float(np.mean(scores)),
+        score_std=float(np.std(scores)),
+        state=state,
+        folds=len(scores),
+        started=started,
+        ended=time.time(),
     )
 
 
@@ -349,11 +370,13 @@ def log_search(
         )
         stamp = int(trial.ended * 1000)
         metrics = [Metric("cv.folds", float(trial.folds), stamp, 0)]
-        if trial.score is not None and trial.score_std is not None:
+        if trial.state == "COMPLETE" and trial.score_std is not None:
             metrics += [
-                Metric(name, trial.score, stamp, 0),
+                Metric(name, float(trial.score or 0.0), stamp, 0),
                 Metric(f"{name}_std", trial.score_std, stamp, 0),
             ]
+        elif trial.score is not None:  # pruned: the mean of the folds it ran
+            metrics.append(Metric(f"{name}_partial", trial.score, stamp, 0))
         params = [Param(key, str(value)) for key, value in trial.params.items()]
         client.log_batch(run.info.run_id, metrics=metrics, params=params)
         status = "FINISHED" if trial.state != "FAIL" else "FAILED"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import pandas as pd
+from kedro_mlops.quality.tuning import TuningParams, for_estimator, tune
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 
@@ -13,17 +14,21 @@ class TrainParams(TypedDict):
 
     random_state: int
     model: dict[str, Any]  # HistGradientBoostingClassifier's arguments: it checks them
+    tuning: Annotated[TuningParams, for_estimator(HistGradientBoostingClassifier)]
 
 
 def train_model(
     model_input: pd.DataFrame, target: dict[str, Any], params: TrainParams
 ) -> HistGradientBoostingClassifier:
-    """Fit a gradient-boosted tree classifier on the preprocessed features.
+    """Fit a gradient-boosted tree classifier on the preprocessed features, with
+    the best parameters a search finds (each trial is logged to MLflow).
 
     ``target`` is the schema's ``target`` entry (the label column is 0/1 here).
     """
     column = target["column"]
+    features, labels = model_input.drop(columns=[column]), model_input[column]
     model = HistGradientBoostingClassifier(
         random_state=params["random_state"], **params["model"]
     )
-    return model.fit(model_input.drop(columns=[column]), model_input[column])
+    best = tune(model, features, labels, params["tuning"])
+    return model.set_params(**best).fit(features, labels)
