@@ -208,9 +208,16 @@ def search(estimator: Any, features: Any, labels: Any, settings: Any) -> TuningR
     space = settings["search_space"]
     data = (_rows(features), labels, scorer)
 
-    def evaluate(trial: Any) -> Trial:
+    def ask() -> tuple[Any, dict[str, Any]]:
+        """A new trial and its parameters, drawn in this thread, in order."""
+        trial = study.ask()
+        return trial, {
+            name: _suggest(trial, name, dict(d)) for name, d in space.items()
+        }
+
+    def evaluate(asked: tuple[Any, dict[str, Any]]) -> Trial:
         """Score one trial, in a worker thread (it only reads the study)."""
-        params = {name: _suggest(trial, name, dict(d)) for name, d in space.items()}
+        trial, params = asked
         return _cross_validate(
             trial, clone(estimator).set_params(**params), params, folds, data
         )
@@ -232,10 +239,11 @@ def search(estimator: Any, features: Any, labels: Any, settings: Any) -> TuningR
             # batches of n_jobs trials: asked together, evaluated side by
             # side, told in order
             while len(trials) < limit and time.perf_counter() < deadline:
-                batch = [
-                    study.ask() for _ in range(int(min(n_jobs, limit - len(trials))))
-                ]
-                for trial, done in zip(batch, pool.map(evaluate, batch), strict=True):
+                batch = [ask() for _ in range(int(min(n_jobs, limit - len(trials))))]
+                # every trial of the batch is done before any is told: none
+                # sees another of its own batch
+                results = list(pool.map(evaluate, batch))
+                for (trial, _), done in zip(batch, results, strict=True):
                     if done.state == "PRUNED":
                         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                     else:
