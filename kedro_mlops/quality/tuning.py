@@ -191,6 +191,16 @@ def search(estimator: Any, features: Any, labels: Any, settings: Any) -> TuningR
 
     Each trial clones ``estimator`` with the trial's parameters and scores it
     by ``cv_folds``-fold cross-validation (stratified for a classifier).
+
+    Example:
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> X, y = make_classification(200, random_state=0)
+        >>> result = search(DecisionTreeClassifier(random_state=0), X, y, {
+        ...     "trials": 4, "seconds": 0, "cv_folds": 3, "metric": "roc_auc",
+        ...     "n_jobs": 1, "search_space": {"max_depth": {"low": 1, "high": 6}}})
+        >>> sorted(result.best_params), len(result.trials)
+        (['max_depth'], 4)
     """
     import optuna
     from sklearn.base import clone, is_classifier
@@ -310,16 +320,7 @@ def tune(estimator: Any, features: Any, labels: Any, settings: Any) -> dict[str,
     false``): ``estimator.set_params(**best)`` is the model to fit. With an
     active MLflow run (or ``MLFLOW_RUN_ID``), every trial becomes a child run
     of it and the run gets the best parameters and ``quality/tuning.json``.
-
-    Example:
-        >>> from sklearn.datasets import make_classification
-        >>> from sklearn.tree import DecisionTreeClassifier
-        >>> X, y = make_classification(200, random_state=0)
-        >>> best = tune(DecisionTreeClassifier(random_state=0), X, y, {
-        ...     "trials": 4, "seconds": 0, "cv_folds": 3, "metric": "roc_auc",
-        ...     "n_jobs": 1, "search_space": {"max_depth": {"low": 1, "high": 6}}})
-        >>> sorted(best)
-        ['max_depth']
+    Logs one line: the trials, the time taken and the best score.
     """
     settings = check_tuning(settings, estimator)
     if not settings.get("enabled", True):
