@@ -325,6 +325,17 @@ def tune(estimator: Any, features: Any, labels: Any, settings: Any) -> dict[str,
     settings = check_tuning(settings, estimator)
     if not settings.get("enabled", True):
         return {}
+    smallest = _smallest_fold_group(estimator, labels)
+    if smallest < settings["cv_folds"]:
+        logger.warning(
+            "Tuning skipped: %s, fewer than tuning.cv_folds (%d); the model is "
+            "trained with its parameters as they are.",
+            f"the rarest class has {smallest} training rows"
+            if _is_classifier(estimator)
+            else f"there are {smallest} training rows",
+            settings["cv_folds"],
+        )
+        return {}
     result = search(estimator, features, labels, settings)
     logger.info(
         "Tuning: %d trials (%d pruned) in %.1f s; best %s %.4f with %s",
@@ -444,6 +455,23 @@ def _check_metric(metric: str) -> None:
 def _parameter_names(estimator: Any) -> set[str]:
     instance = estimator() if isinstance(estimator, type) else estimator
     return set(instance.get_params(deep=False))
+
+
+def _is_classifier(estimator: Any) -> bool:
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(estimator))
+
+
+def _smallest_fold_group(estimator: Any, labels: Any) -> int:
+    """Rows of the rarest class (a classifier), or all rows: cross-validation
+    needs at least one per fold."""
+    import numpy as np
+
+    if not _is_classifier(estimator):
+        return len(labels)
+    _, counts = np.unique(np.asarray(labels), return_counts=True)
+    return int(counts.min()) if len(counts) else 0
 
 
 def _is_integer(value: Any) -> bool:

@@ -255,3 +255,16 @@ def test_a_parallel_search_gives_the_same_trials_every_time(data):
     # then the thread timing changed nothing: same trials, same best
     assert [t.summary() for t in first.trials] == [t.summary() for t in second.trials]
     assert first.best_params == second.best_params
+
+
+def test_a_table_too_small_to_cross_validate_is_not_searched(caplog):
+    # given six rows, of which two are of the rarer class: fewer than 3 folds
+    rows = [[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]
+    labels = [0, 0, 0, 0, 1, 1]
+    # when the search is asked for
+    best = tune(DecisionTreeClassifier(), rows, labels, _settings())
+    # then the model keeps its parameters, and a warning says why
+    assert best == {}
+    assert "the rarest class has 2 training rows, fewer than tuning.cv_folds (3)" in (
+        caplog.text
+    )
