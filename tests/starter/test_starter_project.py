@@ -121,6 +121,7 @@ def test_the_first_run_tunes_the_model_in_nested_trial_runs(installed, trained, 
     assert {t.info.status for t in trials} == {"FINISHED"}
     searched = {
         "learning_rate",
+        "max_iter",
         "max_leaf_nodes",
         "min_samples_leaf",
         "l2_regularization",
