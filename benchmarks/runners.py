@@ -25,7 +25,8 @@ LAST_METRICS = """
 import json, mlflow
 client = mlflow.MlflowClient()
 experiments = [e.experiment_id for e in client.search_experiments()]
-run = client.search_runs(experiments,
+# the last training run, not one of its tuning trials (nested runs)
+run = client.search_runs(experiments, "tags.`mlflow.parentRunId` IS NULL",
                          order_by=["attributes.start_time DESC"], max_results=1)[0]
 print(json.dumps({"status": run.info.status, "metrics": run.data.metrics}))
 """

@@ -89,8 +89,9 @@ class TrainedStarter:
         )
 
 
-def train_starter_model(folder: Path) -> TrainedStarter:
-    """Run the starter's training nodes on the shipped ``customers.csv``."""
+def starter_model_input(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """The starter's ``model_input`` (its training rows, preprocessed), its
+    test set and its fitted preprocessor, made by the template's own nodes."""
     nodes = starter_nodes(folder)
     params = parameters()
     schema = params["schema"]
@@ -98,6 +99,16 @@ def train_starter_model(folder: Path) -> TrainedStarter:
     train, test = nodes["ingest"].split_data(data, schema["target"], params["ingest"])
     preprocessor = nodes["feature"].fit_preprocessor(train, schema, params["feature"])
     model_input = nodes["feature"].build_model_input(train, preprocessor, schema)
+    return model_input, test, preprocessor
+
+
+def train_starter_model(folder: Path) -> TrainedStarter:
+    """Run the starter's training nodes on the shipped ``customers.csv``
+    (its parameter search included)."""
+    nodes = starter_nodes(folder)
+    params = parameters()
+    schema = params["schema"]
+    model_input, test, preprocessor = starter_model_input(folder)
     # one OpenMP thread: on a busy machine the gradient boosting's threads
     # wait for each other (0.7 s with one thread, up to 30 s with two)
     with threadpool_limits(1):

@@ -141,6 +141,51 @@ def test_the_starters_parameters_pass_and_every_stage_declares_its_own(pipelines
             "Invalid parameter in conf/base/parameters_evaluate.yml: "
             "evaluate.slices.min_rows: Input should be greater than or equal to 1 (got 0)",
         ),
+        (
+            (
+                "parameters_train.yml",
+                "max_leaf_nodes: {low: 8, high: 48}",
+                "max_leaves: {low: 8, high: 48}",
+            ),
+            "Invalid parameter in conf/base/parameters_train.yml: train.tuning: "
+            "tuning.search_space.max_leaves is not a parameter of "
+            "HistGradientBoostingClassifier (its parameters: categorical_features, "
+            "class_weight, early_stopping, interaction_cst, l2_regularization, "
+            "learning_rate, loss, max_bins, max_depth, max_features, max_iter, "
+            "max_leaf_nodes, min_samples_leaf, monotonic_cst, n_iter_no_change, "
+            "random_state, scoring, tol, validation_fraction, verbose, warm_start)",
+        ),
+        (
+            (
+                "parameters_train.yml",
+                "min_samples_leaf: {low: 10, high: 80}",
+                "min_samples_leaf: {low: 80, high: 10}",
+            ),
+            "Invalid parameter in conf/base/parameters_train.yml: train.tuning: "
+            "tuning.search_space.min_samples_leaf: the range is empty: "
+            "low (80) is greater than high (10)",
+        ),
+        (
+            (
+                "parameters_train.yml",
+                "max_leaf_nodes: {low: 8, high: 48}",
+                "max_leaf_nodes: {choices: []}",
+            ),
+            "Invalid parameter in conf/base/parameters_train.yml: train.tuning: "
+            "tuning.search_space.max_leaf_nodes.choices is empty: "
+            "list at least one value",
+        ),
+        (
+            (
+                "parameters_train.yml",
+                "trials: 10          # at most this many trials (0: no limit)\n"
+                "    seconds: 60 ",
+                "trials: 0\n    seconds: 0 ",
+            ),
+            "Invalid parameter in conf/base/parameters_train.yml: train.tuning: "
+            "tuning has no budget: set trials (how many) or seconds (a time limit) "
+            "above 0, or enabled: false to train the model as it is",
+        ),
     ],
     ids=[
         "impossible-value",
@@ -151,6 +196,10 @@ def test_the_starters_parameters_pass_and_every_stage_declares_its_own(pipelines
         "negative-cost",
         "unknown-slice-column",
         "slice-min-rows",
+        "tuning-unknown-parameter",
+        "tuning-empty-range",
+        "tuning-empty-choices",
+        "tuning-no-budget",
     ],
 )
 def test_a_bad_parameter_names_its_file_key_and_what_it_must_be(

@@ -423,6 +423,12 @@ def lineage(run_id: str, checkout: bool, env: str | None) -> None:
             "List runs with `kedro mlflow ui`."
         ) from exc
     recorded = Lineage.from_tags(run.data.tags)
+    parent = run.data.tags.get("mlflow.parentRunId")
+    if recorded.commit is None and not recorded.data and parent:
+        raise click.ClickException(
+            f"Run {run_id} is a run nested in run {parent} (a tuning trial): its "
+            f"lineage is its parent's: `kedro mlops lineage {parent}`."
+        )
     if recorded.commit is None and not recorded.data:
         raise click.ClickException(
             f"Run {run_id} has no lineage tags (mlops.lineage.*): it was not made by "

@@ -6,7 +6,8 @@ closed it is gone. kedro-mlops tags every run with the process that runs it
 ``kedro run`` starts, :func:`close_stale_runs` looks at the experiment's runs
 still ``RUNNING`` and marks ``KILLED`` those whose process, on this host, no
 longer exists (the start time tells a reused process id apart). Runs from other
-hosts are left alone: only their own host can tell.
+hosts are left alone: only their own host can tell. A nested run (a tuning
+trial) is closed with its parent.
 
 Example:
     >>> parse_process_tag("build-7|4242|1790000000")
@@ -25,6 +26,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 PROCESS_TAG = "mlops.process"
+#: MLflow's tag of a nested run (a tuning trial): its parent's run id.
+PARENT_TAG = "mlflow.parentRunId"
 
 
 def _start_time(pid: int) -> int | None:
@@ -62,7 +65,9 @@ def is_stale(value: str) -> bool:
 def close_stale_runs(client: Any, experiment_id: str, current_run_id: str) -> list[str]:
     """Mark KILLED the experiment's RUNNING runs whose process is gone.
 
-    Returns their run ids; logs one warning for each.
+    A nested run (a tuning trial) still ``RUNNING`` under a parent that is
+    over, or that this call closes, is marked ``KILLED`` too: it carries no
+    process tag of its own. Returns their run ids; logs one warning for each.
     """
     runs = client.search_runs(
         [experiment_id],
@@ -81,5 +86,18 @@ def close_stale_runs(client: Any, experiment_id: str, current_run_id: str) -> li
             "(killed?): marked KILLED.",
             run.info.run_id,
             tag.split("|")[1],
+        )
+    running = {run.info.run_id for run in runs} - set(closed)
+    for run in runs:  # a child (a tuning trial) of a run that is over
+        parent = run.data.tags.get(PARENT_TAG)
+        if parent is None or parent in running or run.info.run_id in closed:
+            continue
+        client.set_terminated(run.info.run_id, "KILLED")
+        closed.append(run.info.run_id)
+        logger.warning(
+            "MLflow run %s was left RUNNING under run %s, which is over: "
+            "marked KILLED.",
+            run.info.run_id,
+            parent,
         )
     return closed

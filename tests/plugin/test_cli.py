@@ -535,6 +535,20 @@ def test_lineage_of_a_run_without_tags_or_unknown(tracked):
     assert "No MLflow run '0123456789abcdef'" in unknown.output
 
 
+def test_the_lineage_of_a_tuning_trial_points_to_its_training_run(tracked):
+    from mlflow import MlflowClient
+
+    # given a trial nested in a training run (it has no lineage tags itself)
+    parent = _run(LINEAGE)
+    trial = MlflowClient().create_run("0", tags={"mlflow.parentRunId": parent})
+    # when its lineage is asked for
+    result = mlops("lineage", trial.info.run_id)
+    # then the training run is named, with the command that shows its lineage
+    assert result.exit_code == 1
+    assert f"`kedro mlops lineage {parent}`" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("committed", [True, False])
 def test_lineage_checkout_restores_through_versioning(tracked, monkeypatch, committed):
     from kedro_mlops.versioning import restore

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 PLOTS = {"plots/confusion_matrix.png", "plots/roc_curve.png"}
+#: A filter of ``search_runs`` that leaves out nested runs (tuning trials).
+NOT_NESTED = "tags.`mlflow.parentRunId` IS NULL"
 
 
 def plots_and_models(client: Any, run: Any) -> tuple[set[str], int]:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from harness.envs import new_project
+from tests.starter.runs import NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,9 @@ def _statuses(project) -> list[str]:
     from mlflow import MlflowClient
 
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()], NOT_NESTED
+    )
     return [r.info.status for r in runs]
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from harness.envs import new_project
 from tests.git_dvc import sh
+from tests.starter.runs import NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,9 @@ def shared(installed, tmp_path_factory) -> tuple[Path, Path, str]:
     sh("git", *IDENTITY, "commit", "-qm", "DVC remote, model input", cwd=project)
     installed.run("dvc", "push", cwd=project)
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    (run,) = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()], NOT_NESTED
+    )
     return project, remote, run.info.run_id
 
 

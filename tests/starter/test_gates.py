@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from harness.envs import new_project, read_json
+from tests.starter.runs import NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,9 @@ def client(project):
 
 def _runs(client) -> list:
     experiments = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(experiments, order_by=["attributes.start_time ASC"])
+    return client.search_runs(
+        experiments, NOT_NESTED, order_by=["attributes.start_time ASC"]
+    )
 
 
 def _run_count(project: Path, client) -> int:

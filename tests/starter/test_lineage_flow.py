@@ -12,6 +12,7 @@ import pytest
 
 from harness.envs import new_project
 from tests.git_dvc import DVC, sh
+from tests.starter.runs import NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,7 @@ def _runs(project):
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     return client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
+        NOT_NESTED,
         order_by=["attributes.start_time ASC"],
     )
 

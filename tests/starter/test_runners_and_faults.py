@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.envs import Env, new_project
-from tests.starter.runs import PLOTS, plots_and_models
+from tests.starter.runs import NOT_NESTED, PLOTS, plots_and_models
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +41,24 @@ def _last_run(project: Path):
     client = _client(project)
     experiments = [e.experiment_id for e in client.search_experiments()]
     return client.search_runs(
-        experiments, order_by=["attributes.start_time DESC"], max_results=1
+        experiments,
+        NOT_NESTED,
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
     )[0]
 
 
 def _run_count(project: Path) -> int:
     client = _client(project)
     return len(
-        client.search_runs([e.experiment_id for e in client.search_experiments()])
+        client.search_runs(
+            [e.experiment_id for e in client.search_experiments()], NOT_NESTED
+        )
     )
+
+
+def _without_duration(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items() if k != "tuning.seconds"}
 
 
 def _kedro_run(env: Env, project: Path, *args: str, check: bool = True):
@@ -112,7 +121,17 @@ def test_training_under_each_runner_logs_the_same_complete_run(
     base, run = training_runs["SequentialRunner"], training_runs[runner]
     client = _client(project)
     assert run.info.status == "FINISHED"
-    assert run.data.metrics == base.data.metrics and run.data.metrics
+    # the same search found the same model (only its duration differs), and
+    # its trials are nested under the run, whichever thread or process ran them
+    assert _without_duration(run.data.metrics) == _without_duration(base.data.metrics)
+    assert run.data.metrics["tuning.trials"] == 10
+    trials = client.search_runs(
+        [run.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{run.info.run_id}'",
+    )
+    assert sorted(int(t.data.tags["kedro_mlops.trial"]) for t in trials) == list(
+        range(10)
+    )
     if runner.endswith("spawn"):  # spawned workers log the parameters unflattened
         assert run.data.params and all(
             any(k == p or k.startswith(f"{p}.") for k in base.data.params)
@@ -128,7 +147,7 @@ def test_training_under_each_runner_logs_the_same_complete_run(
     assert run.data.tags["mlops.registry.version"]
     # nothing a worker logged went to a run of its own
     experiments = [e.experiment_id for e in client.search_experiments()]
-    assert len(client.search_runs(experiments)) == len(training_runs)
+    assert len(client.search_runs(experiments, NOT_NESTED)) == len(training_runs)
 
 
 def test_one_champion_after_the_training_runs(training_runs, project):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.envs import Env, new_project
+from tests.starter.runs import NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,7 @@ def test_two_first_runs_at_once_finish_with_one_champion_the_better(trained_at_o
 
     client = MlflowClient(f"sqlite:///{trained_at_once / 'mlflow.db'}")
     experiments = [e.experiment_id for e in client.search_experiments()]
-    runs = client.search_runs(experiments)
+    runs = client.search_runs(experiments, NOT_NESTED)
     # one of them created the store whole: no temporary file of it is left
     assert sorted(p.name for p in trained_at_once.glob("*mlflow.db*")) == [
         "mlflow.db",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import shutil
 import threading
 import time
@@ -27,12 +28,15 @@ import pytest
 
 from harness.envs import REPO, new_project, read_json
 from tests.drift.browser import Browser, require_chromium
-from tests.starter.runs import PLOTS, plots_and_models
+from tests.starter.runs import NOT_NESTED, PLOTS, plots_and_models
 
 pytestmark = pytest.mark.integration
 
-WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3"
-WEAKER = "train.model.max_iter=1,train.model.max_leaf_nodes=2"
+# (without the search, which would pick the leaves: these models stay weak)
+WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3,train.tuning.enabled=false"
+WEAKER = (
+    "train.model.max_iter=1,train.model.max_leaf_nodes=2,train.tuning.enabled=false"
+)
 MODEL = "churn_model"
 #: A missed churner costs three needless offers: the threshold goes below 0.5.
 COSTS = "evaluate.threshold.costs.false_positive=1,evaluate.threshold.costs.false_negative=3"
@@ -91,7 +95,9 @@ def test_generated_project_tests_pass(installed, project):
 
 def test_every_run_finished_in_the_project_root_store(trained, client):
     assert not (trained / "src" / "mlflow.db").exists()
-    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()], NOT_NESTED
+    )
     assert len(runs) == 5
     assert {r.info.status for r in runs} == {"FINISHED"}
 
@@ -147,6 +153,57 @@ def test_training_run_has_the_quality_reports(client, tmp_path):
     assert all(s["rows"] >= slices["min_rows"] for s in slices["slices"])
     flagged = sum(s["flagged"] for s in slices["slices"])
     assert metrics["slices.flagged"] == flagged
+
+
+def test_the_first_run_tunes_the_model_in_nested_trial_runs(installed, trained, client):
+    first, second = _training_runs(client)[2:]  # the shipped configuration, twice
+    trials = client.search_runs(
+        [first.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{first.info.run_id}'",
+    )
+    # one finished child run per trial, with its parameters and its CV score
+    assert sorted(int(t.data.tags["kedro_mlops.trial"]) for t in trials) == list(
+        range(10)
+    )
+    assert {t.info.status for t in trials} == {"FINISHED"}
+    searched = {
+        "learning_rate",
+        "max_iter",
+        "max_leaf_nodes",
+        "min_samples_leaf",
+        "l2_regularization",
+    }
+    assert all(set(t.data.params) == searched for t in trials)
+    complete = [t for t in trials if "cv.roc_auc" in t.data.metrics]
+    assert len(complete) >= 3 and all(
+        "cv.roc_auc_std" in t.data.metrics for t in complete
+    )
+    # the training run records the best trial's parameters and score
+    best = {
+        key.removeprefix("tuning.best."): value
+        for key, value in first.data.params.items()
+        if key.startswith("tuning.best.")
+    }
+    winner = max(complete, key=lambda t: t.data.metrics["cv.roc_auc"])
+    assert best == winner.data.params
+    assert first.data.metrics["tuning.best_score"] == winner.data.metrics["cv.roc_auc"]
+    assert first.data.metrics["tuning.trials"] == 10
+    # the search is repeatable: the second run found the same parameters
+    assert {
+        k: v for k, v in second.data.params.items() if k.startswith("tuning.best.")
+    } == {f"tuning.best.{k}": v for k, v in best.items()}
+    # and the model the project saved (the second run's) was fitted with them
+    shown = installed.run(
+        "python",
+        "-c",
+        "import pickle, json; m = pickle.load(open('data/06_models/model.pkl', 'rb'));"
+        # kedro-mlops saves the fitted model again, frozen (serving.estimators)
+        " m = getattr(m, 'estimator', m);"
+        f" print(json.dumps({{k: m.get_params()[k] for k in {sorted(best)!r}}}))",
+        cwd=trained,
+    )
+    fitted = json.loads(shown.stdout.splitlines()[-1])  # after Kedro's log line
+    assert {k: str(v) for k, v in fitted.items()} == best
 
 
 def test_inference_flags_exactly_the_drifted_columns(trained, client):

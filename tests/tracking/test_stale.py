@@ -56,3 +56,27 @@ def test_close_stale_runs_marks_only_the_dead_processes_runs(tracking_uri, caplo
     assert statuses.pop(killed.info.run_id) == "KILLED"
     assert set(statuses.values()) == {"RUNNING"}
     assert "left RUNNING by process" in caplog.text
+
+
+def test_a_trial_left_running_under_a_killed_run_is_closed_with_it(tracking_uri):
+    import mlflow
+
+    # given a killed training run with a trial still RUNNING (no process tag
+    # of its own), and a live run with a trial of its own
+    client = mlflow.MlflowClient()
+    experiment = client.create_experiment("stale-trials")
+    killed = client.create_run(experiment, tags={PROCESS_TAG: _dead_process_tag()})
+    orphan = client.create_run(
+        experiment, tags={"mlflow.parentRunId": killed.info.run_id}
+    )
+    current = client.create_run(experiment, tags={PROCESS_TAG: process_tag()})
+    live_trial = client.create_run(
+        experiment, tags={"mlflow.parentRunId": current.info.run_id}
+    )
+    # when the next run starts
+    closed = close_stale_runs(client, experiment, current.info.run_id)
+    # then the killed run and its trial are closed, the live run's trial is not
+    assert closed == [killed.info.run_id, orphan.info.run_id]
+    status = {r: client.get_run(r).info.status for r in closed}
+    assert set(status.values()) == {"KILLED"}
+    assert client.get_run(live_trial.info.run_id).info.status == "RUNNING"
