@@ -39,12 +39,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd  # at import: Kedro reads the nodes' type hints
 
 #: how many ids or values an error names at most
 MAX_NAMED = 5

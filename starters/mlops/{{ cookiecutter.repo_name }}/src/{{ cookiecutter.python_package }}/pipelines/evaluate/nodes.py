@@ -162,6 +162,22 @@ def explain_model(
     return table, figure
 
 
+def explain_with_shap(
+    test: pd.DataFrame,
+    preprocessor: Any,
+    model: Any,
+    schema: dict[str, Any],
+    params: EvaluateParams,
+) -> tuple[pd.DataFrame, plt.Figure]:
+    """Mean absolute SHAP value of each input column on the test set, and its
+    plot (only with the shap extra installed: see pipeline.py)."""
+    table = importance.shap_importances(
+        preprocessor, model, test[feature_columns(schema)], params["importance"]
+    )
+    figure = importance.plot_shap(table, params["figure_size"], params["figure_dpi"])
+    return table, figure
+
+
 def evaluate_slices(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
