@@ -22,7 +22,9 @@ from tests.starter.test_docker import _request, _split, serving
 pytestmark = pytest.mark.integration
 
 MODEL = "churn_model"
-WEAK = "train.model.max_iter=10,train.model.learning_rate=0.02"
+WEAK = (
+    "train.model.max_iter=10,train.model.learning_rate=0.02,train.tuning.enabled=false"
+)
 
 
 def _scraped(url: str) -> dict[str, float]:

@@ -20,8 +20,10 @@ from tests.starter.runs import NOT_NESTED
 pytestmark = pytest.mark.integration
 
 MODEL = "churn_model"
-WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3"
-WEAKER = "train.model.max_iter=1,train.model.max_leaf_nodes=2"
+WEAK = "train.model.max_iter=3,train.model.max_leaf_nodes=3,train.tuning.enabled=false"
+WEAKER = (
+    "train.model.max_iter=1,train.model.max_leaf_nodes=2,train.tuning.enabled=false"
+)
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,7 @@ def test_training_run_has_the_quality_reports(client, tmp_path):
             "permutation_importance.csv",
             "permutation_importance.png",
             "slices.json",
+            "tuning.json",  # the search's trials (test below)
         )
     }
     folder = Path(client.download_artifacts(run_id, "quality", str(tmp_path)))
