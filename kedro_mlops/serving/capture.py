@@ -43,7 +43,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -71,6 +71,7 @@ PARTIAL = ".partial"
 SUFFIX = ".parquet"
 #: A warning about a full queue at the first dropped request, then every this many.
 WARN_EVERY_DROPS = 1000
+MS_PER_HOUR = 3_600_000
 
 _sequence = itertools.count()  # file names, unique in the process
 
@@ -268,10 +269,10 @@ class Capture:
                 return
 
     def _write(self, batch: list[_Scored]) -> None:
-        groups: dict[tuple[Any, ...], list[_Columns]] = {}
+        groups: dict[tuple[Any, ...], list[_Request]] = {}
         for item in batch:
             try:
-                columns = _Columns.of(item)
+                request = _Request.of(item)
             except Exception as exc:
                 logger.warning(
                     "Capture: a request of %d rows is not captured: %s",
@@ -280,11 +281,21 @@ class Capture:
                 )
                 self._count_dropped(len(item.frame))
                 continue
-            groups.setdefault(columns.key(), []).append(columns)
+            groups.setdefault(request.key(), []).append(request)
         for group in groups.values():
-            rows = sum(c.rows for c in group)
+            rows = sum(len(r.frame) for r in group)
             try:
                 table = _table(group, self.model_name, self.model_version)
+            except Exception as exc:
+                logger.warning(
+                    "Capture: %d rows of %d requests are not captured: %s",
+                    rows,
+                    len(group),
+                    exc,
+                )
+                self._count_dropped(rows)
+                continue
+            try:
                 self._files.write(group[0].hour, table)
             except OSError as exc:
                 self._count_dropped(rows)
@@ -324,106 +335,139 @@ class _Scored:
 
 
 @dataclass
-class _Columns:
-    """One request's columns as arrays, in capture's order (the writer makes them)."""
+class _Request:
+    """One scored request, checked, waiting to be grouped (the writer makes it).
 
-    names: list[str]
-    arrays: list[Any]
-    rows: int
+    Requests with the same :meth:`key` (hour, columns and their types, the
+    model's answer's kind) become one table: their frames are concatenated
+    once, then each column converted to Arrow once, which costs a fraction of
+    converting request by request.
+    """
+
+    frame: Any
+    answer: Any  # the model's table (a DataFrame) or its values (an array)
     captured_at: int
     request_id: str
-    hour: str
 
     @classmethod
-    def of(cls, item: _Scored) -> _Columns:
-        frame = item.frame
-        names = [str(c) for c in frame.columns]
-        arrays = [frame[c].to_numpy() for c in frame.columns]
-        for name, values in _prediction_columns(item.predictions, set(names)):
-            if len(values) != len(frame):
-                raise ValueError(
-                    f"the model's output has {len(values)} rows for "
-                    f"{len(frame)} request rows"
-                )
-            names.append(name)
-            arrays.append(values)
-        moment = datetime.fromtimestamp(item.captured_at / 1000, tz=timezone.utc)
-        return cls(
-            names,
-            arrays,
-            len(frame),
-            item.captured_at,
-            item.request_id,
-            moment.strftime("%Y-%m-%dT%H"),
-        )
+    def of(cls, item: _Scored) -> _Request:
+        import numpy as np
+        import pandas as pd
+
+        answer = item.predictions
+        if isinstance(answer, dict):
+            answer = pd.DataFrame(answer)
+        elif isinstance(answer, pd.Series):
+            answer = answer.to_numpy()
+        elif not isinstance(answer, pd.DataFrame):
+            answer = np.asarray(answer)
+            if answer.ndim > 1:  # one list per row
+                as_lists = np.empty(len(answer), dtype=object)
+                as_lists[:] = [list(row) for row in answer]
+                answer = as_lists
+        if len(answer) != len(item.frame):
+            raise ValueError(
+                f"the model's output has {len(answer)} rows for "
+                f"{len(item.frame)} request rows"
+            )
+        return cls(item.frame, answer, item.captured_at, item.request_id)
 
     def key(self) -> tuple[Any, ...]:
+        answer = self.answer
         return (
-            self.hour,
-            *((n, a.dtype) for n, a in zip(self.names, self.arrays, strict=True)),
+            self.captured_at // MS_PER_HOUR,
+            tuple(self.frame.columns),
+            tuple(self.frame.dtypes),
+            (tuple(answer.columns), tuple(answer.dtypes))
+            if hasattr(answer, "columns")
+            else answer.dtype,
         )
 
-
-def _prediction_columns(
-    predictions: Any, request: set[str]
-) -> Iterable[tuple[str, Any]]:
-    """The model's output columns that are not request columns, as arrays."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(predictions, dict):
-        predictions = pd.DataFrame(predictions)
-    if isinstance(predictions, pd.DataFrame):
-        return [
-            (str(c), predictions[c].to_numpy())
-            for c in predictions.columns
-            if str(c) not in request
-        ]
-    if isinstance(predictions, pd.Series):
-        values = predictions.to_numpy()
-    else:
-        values = np.asarray(predictions)
-    if values.ndim > 1:  # one list per row
-        as_lists = np.empty(len(values), dtype=object)
-        as_lists[:] = [list(row) for row in values]
-        values = as_lists
-    return [(PREDICTION, values)]
+    @property
+    def hour(self) -> str:
+        moment = datetime.fromtimestamp(self.captured_at / 1000, tz=timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H")
 
 
-def _table(group: list[_Columns], model_name: str, model_version: str) -> Any:
-    """One Arrow table of requests with the same columns."""
+def _table(group: list[_Request], model_name: str, model_version: str) -> Any:
+    """One Arrow table of requests with the same :meth:`_Request.key`: the
+    request's columns, the model's (those the request does not have, or
+    ``prediction`` for an answer that is not a table), then capture's own."""
     import numpy as np
     import pyarrow as pa
 
-    first = group[0]
-    counts = [c.rows for c in group]
-    total = sum(counts)
-    fields = {}
-    for i, name in enumerate(first.names):
-        parts = [c.arrays[i] for c in group]
-        values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        try:
-            fields[name] = pa.array(values, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            # mixed values (text and numbers): kept as text
-            import pandas as pd
-
-            missing = pd.isna(values)
-            fields[name] = pa.array(
-                [None if m else str(v) for v, m in zip(values, missing, strict=True)],
-                pa.string(),
-            )
+    frame = _concatenated([r.frame for r in group])
+    counts = [len(r.frame) for r in group]
+    fields = {
+        str(name): _arrow_column(frame.iloc[:, i])
+        for i, name in enumerate(frame.columns)
+    }
+    answer = _concatenated([r.answer for r in group])
+    if hasattr(answer, "columns"):
+        for i, name in enumerate(answer.columns):
+            if str(name) not in fields:
+                fields[str(name)] = _arrow_column(answer.iloc[:, i])
+    else:
+        fields[PREDICTION] = _arrow_values(answer)
+    total = len(frame)
     fields[CAPTURED_AT] = pa.array(
-        np.repeat(np.array([c.captured_at for c in group], dtype="int64"), counts),
+        np.repeat(np.array([r.captured_at for r in group], dtype="int64"), counts),
         pa.timestamp("ms", tz="UTC"),
     )
     fields[MODEL_NAME] = pa.repeat(pa.scalar(model_name, pa.string()), total)
     fields[MODEL_VERSION] = pa.repeat(pa.scalar(model_version, pa.string()), total)
     fields[REQUEST_ID] = pa.array(
-        np.repeat(np.array([c.request_id for c in group], dtype=object), counts),
+        np.repeat(np.array([r.request_id for r in group], dtype=object), counts),
         pa.string(),
     )
     return pa.table(fields)
+
+
+def _concatenated(parts: list[Any]) -> Any:
+    """Frames (or arrays) of one kind, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    if hasattr(parts[0], "columns"):
+        import pandas as pd
+
+        return pd.concat(parts, ignore_index=True)
+    import numpy as np
+
+    return np.concatenate(parts)
+
+
+def _arrow_column(series: Any) -> Any:
+    """A request column as Arrow: text as ``string``, pandas' nullable numbers
+    and booleans with their nulls, anything else through its NumPy values."""
+    import pandas as pd
+    import pyarrow as pa
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return pa.array(series, from_pandas=True).cast(pa.string())
+    if (
+        isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        and dtype.kind in "iufb"
+        and not isinstance(dtype, pd.CategoricalDtype)
+    ):
+        return pa.array(series, from_pandas=True)
+    return _arrow_values(series.to_numpy())
+
+
+def _arrow_values(values: Any) -> Any:
+    """NumPy values as Arrow; values of mixed kinds (text and numbers) as text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        import pandas as pd
+
+        missing = pd.isna(values)
+        return pa.array(
+            [None if m else str(v) for v, m in zip(values, missing, strict=True)],
+            pa.string(),
+        )
 
 
 class _Files:

@@ -336,3 +336,69 @@ def test_settings_travel_through_the_environment():
         CaptureSettings.from_environ(
             {"KEDRO_MLOPS_SERVE_CAPTURE": '{"path": "x", "file_rows": 0}'}
         )
+
+
+def test_each_column_kind_keeps_its_type_in_the_file(tmp_path):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    # given requests as a server can receive them (JSON, CSV or Parquet bodies)
+    when = pd.Timestamp("2025-01-31 14:05", tz="UTC")
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a", None, "c"], dtype="str"),
+            "whole": np.array([1, 2, 3], dtype="int64"),
+            "small": np.array([1, 2, 3], dtype="int32"),
+            "real": [0.5, np.nan, 2.0],
+            "flag": [True, False, True],
+            "nullable": pd.array([1, None, 3], dtype="Int64"),
+            "level": pd.Categorical(["x", "y", "x"]),
+            "day": pd.to_datetime(["2025-01-01", None, "2025-01-03"]),
+            "zoned": [when, when, None],
+            "mixed": pd.Series([1, "two", None], dtype=object),
+        }
+    )
+    capture = Capture(CaptureSettings(path=str(tmp_path), flush_seconds=3600))
+    # and models that answer a table, a series, an array, lists per row
+    answers = [
+        pd.DataFrame({"text": ["z"] * 3, "p": [0.1, 0.2, 0.3]}),
+        pd.Series([0.1, 0.2, 0.3]),
+        np.array([1, 0, 1]),
+        np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]),
+    ]
+    for answer in answers:
+        assert capture.put(frame, answer)
+        assert capture.put(frame.iloc[1:].reset_index(drop=True), answer[1:])
+    assert capture.flush()
+    capture.close()
+    # then each model's answers share one file, the request's columns typed
+    # as they came, text that mixes kinds kept as text, nulls kept as nulls
+    files = sorted(tmp_path.glob("hour=*/*.parquet"))
+    tables = [pq.read_table(f) for f in files]
+    assert len(tables) == 4 and sorted(t.num_rows for t in tables) == [5] * 4
+    request_types = {
+        "text": "string", "whole": "int64", "small": "int32", "real": "double",
+        "flag": "bool", "nullable": "int64", "level": "string",
+        "day": "timestamp[us]", "zoned": "timestamp[us, tz=UTC]", "mixed": "string",
+    }  # fmt: skip
+    answer_types = [
+        {"p": "double"},
+        {"prediction": "double"},
+        {"prediction": "int64"},
+        {"prediction": "list<element: double>"},
+    ]
+    meta = {
+        "_captured_at": "timestamp[ms, tz=UTC]", "_model_name": "string",
+        "_model_version": "string", "_request_id": "string",
+    }  # fmt: skip
+    found = sorted(str({f.name: str(f.type) for f in t.schema}) for t in tables)
+    expected = sorted(
+        str({**request_types, **answer, **meta}) for answer in answer_types
+    )
+    assert found == expected  # the types, and the columns in order
+    values = tables[0].to_pydict()
+    assert values["text"] == ["a", None, "c", None, "c"]
+    assert values["real"][1] is None and values["nullable"] == [1, None, 3, None, 3]
+    assert values["mixed"] == ["1", "two", None, "two", None]
+    assert values["level"] == ["x", "y", "x", "y", "x"]
+    assert values["zoned"][2] is None
