@@ -377,8 +377,8 @@ class _Request:
         return (
             self.captured_at // MS_PER_HOUR,
             tuple(self.frame.columns),
-            tuple(self.frame.dtypes),
-            (tuple(answer.columns), tuple(answer.dtypes))
+            _kinds(self.frame),
+            (tuple(answer.columns), _kinds(answer))
             if hasattr(answer, "columns")
             else answer.dtype,
         )
@@ -387,6 +387,17 @@ class _Request:
     def hour(self) -> str:
         moment = datetime.fromtimestamp(self.captured_at / 1000, tz=timezone.utc)
         return moment.strftime("%Y-%m-%dT%H")
+
+
+def _kinds(frame: Any) -> tuple[Any, ...]:
+    """A frame's column types as files tell them apart: NumPy's as they are;
+    pandas' own (text, categories, nullable numbers, zoned times) as objects,
+    so that text with and without nulls (``str`` and ``object`` columns) goes
+    to one file, the Arrow types coming from the concatenated values."""
+    import numpy as np
+
+    text = np.dtype(object)
+    return tuple(d if isinstance(d, np.dtype) else text for d in frame.dtypes)
 
 
 def _table(group: list[_Request], model_name: str, model_version: str) -> Any:

@@ -369,13 +369,15 @@ def test_each_column_kind_keeps_its_type_in_the_file(tmp_path):
     for answer in answers:
         assert capture.put(frame, answer)
         assert capture.put(frame.iloc[1:].reset_index(drop=True), answer[1:])
+    # and a request whose text is all missing (an object column, not str)
+    assert capture.put(frame.assign(text=[None, None, None]), answers[0])
     assert capture.flush()
     capture.close()
     # then each model's answers share one file, the request's columns typed
     # as they came, text that mixes kinds kept as text, nulls kept as nulls
     files = sorted(tmp_path.glob("hour=*/*.parquet"))
     tables = [pq.read_table(f) for f in files]
-    assert len(tables) == 4 and sorted(t.num_rows for t in tables) == [5] * 4
+    assert sorted(t.num_rows for t in tables) == [5, 5, 5, 8]
     request_types = {
         "text": "string", "whole": "int64", "small": "int32", "real": "double",
         "flag": "bool", "nullable": "int64", "level": "string",
@@ -396,9 +398,10 @@ def test_each_column_kind_keeps_its_type_in_the_file(tmp_path):
         str({**request_types, **answer, **meta}) for answer in answer_types
     )
     assert found == expected  # the types, and the columns in order
-    values = tables[0].to_pydict()
-    assert values["text"] == ["a", None, "c", None, "c"]
-    assert values["real"][1] is None and values["nullable"] == [1, None, 3, None, 3]
-    assert values["mixed"] == ["1", "two", None, "two", None]
-    assert values["level"] == ["x", "y", "x", "y", "x"]
+    (values,) = [t.to_pydict() for t in tables if t.num_rows == 8]
+    assert values["text"] == ["a", None, "c", None, "c", None, None, None]
+    assert values["real"][1] is None
+    assert values["nullable"] == [1, None, 3, None, 3, 1, None, 3]
+    assert values["mixed"] == ["1", "two", None, "two", None, "1", "two", None]
+    assert values["level"] == ["x", "y", "x", "y", "x", "x", "y", "x"]
     assert values["zoned"][2] is None
