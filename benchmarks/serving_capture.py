@@ -8,8 +8,10 @@ files going to this benchmark's temporary folder), ``off`` with it false
 (an environment ``conf/<env>/mlops.yml`` each, merged over the starter's). Both
 answer /metrics. The load is ``benchmarks/serving_load.py``'s client: 8
 keep-alive clients posting ``dataframe_split`` JSON of 1 and of 100 rows of the
-production batch, in windows of 10 s that alternate between the two servers
-(the order rotating from round to round), the windows added up.
+production batch, in windows of 10 s that alternate between the two servers,
+the windows added up. Each round starts a fresh pair of servers, the two
+modes taking turns to start and be loaded first, so that neither keeps a
+process or a slot that happens to be faster (``--control`` measures that).
 
 Then, without HTTP, the request path in one process: the endpoint's ``score``
 with and without what capture and metrics add to it (the metrics' counters and
@@ -21,7 +23,7 @@ for both payloads; no errors; no dropped rows.
 ``--control`` runs the same with capture off in both servers: the ratio the
 set-up itself gives (1.0 when the two server slots are alike).
 
-Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 3]
+Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 4]
            [--clients 8] [--control] [--project PATH --python PATH]
 """
 
@@ -126,6 +128,20 @@ def serving(mode: str, env: Env, project: Path, logs: Path):
         yield dataclasses.replace(server, name=mode)
 
 
+def written_figures(server: Server, *, wait: bool) -> tuple[float, float, float]:
+    """Rows the "on" server scored, captured and dropped, once its writer has
+    written what it scored (a flush every 5 s)."""
+    deadline = time.monotonic() + (30 if wait else 0)
+    while True:
+        figures = scrape(server)
+        written = figures["kedro_mlops_captured_rows_total"]
+        dropped = figures["kedro_mlops_capture_dropped_rows_total"]
+        scored = figures["kedro_mlops_scored_rows_total"]
+        if written + dropped >= scored or time.monotonic() > deadline:
+            return scored, written, dropped
+        time.sleep(0.5)
+
+
 def scrape(server: Server) -> dict[str, float]:
     import urllib.request
 
@@ -156,30 +172,34 @@ def main(
             env = Env(python.parent.parent)
         configure(project, work, control)
         bodies = payload_files(project, work)
-        with contextlib.ExitStack() as stack:
-            servers = {
-                mode: stack.enter_context(serving(mode, env, project, work))
-                for mode in MODES
-            }
-            windows = load_rounds(
-                servers,
-                list(MODES),
-                bodies,
-                rounds=rounds,
-                clients=clients,
-                duration=duration,
-            )
-            # what capture wrote: wait for its last flush (5 s)
-            deadline = time.monotonic() + (0 if control else 30)
-            while True:
-                figures = scrape(servers["on"])
-                written = figures["kedro_mlops_captured_rows_total"]
-                dropped = figures["kedro_mlops_capture_dropped_rows_total"]
-                scored = figures["kedro_mlops_scored_rows_total"]
-                if written + dropped >= scored or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-            files = sorted((work / "captured").rglob("*.parquet"))
+        windows: dict[tuple[str, int], list[dict]] = {}
+        scored = written = dropped = 0.0
+        for round_ in range(rounds):
+            # a fresh pair of servers per round, started (and loaded) in
+            # turns: neither mode keeps the same process or slot throughout
+            order = list(MODES if round_ % 2 == 0 else MODES[::-1])
+            label = f"round {round_ + 1}/{rounds}"
+            print(f"{label}: fresh servers, {order[0]} first")
+            with contextlib.ExitStack() as stack:
+                servers = {
+                    mode: stack.enter_context(serving(mode, env, project, work))
+                    for mode in order
+                }
+                for key, value in load_rounds(
+                    servers,
+                    order,
+                    bodies,
+                    rounds=1,
+                    clients=clients,
+                    duration=duration,
+                    label=label,
+                ).items():
+                    windows.setdefault(key, []).extend(value)
+                figures = written_figures(servers["on"], wait=not control)
+            scored += figures[0]
+            written += figures[1]
+            dropped += figures[2]
+        files = sorted((work / "captured").rglob("*.parquet"))
         print("in-process: 1000 requests per payload, capture on and off alternating")
         in_process = json.loads(
             run_script(
@@ -257,7 +277,7 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument(
         "--control",
