@@ -12,6 +12,9 @@ production batch, in windows of 10 s that alternate between the two servers,
 the windows added up. Each round starts a fresh pair of servers, the two
 modes taking turns to start and be loaded first, so that neither keeps a
 process or a slot that happens to be faster (``--control`` measures that).
+Besides the requests per second, the servers' CPU time per request (read from
+their processes around each payload's windows, the writer's last flush
+included): on a busy 2-core machine it moves less than the throughput does.
 
 Then, without HTTP, the request path in one process: the endpoint's ``score``
 with and without what capture and metrics add to it (the metrics' counters and
@@ -43,7 +46,7 @@ from serving_load import (
     SIZES,
     Server,
     combined,
-    load_rounds,
+    load,
     payload_files,
     run_script,
     started,
@@ -51,6 +54,8 @@ from serving_load import (
 )
 
 MODES = ("on", "off")
+#: ``serving.capture.flush_seconds`` in the starter: the writer's interval.
+FLUSH_SECONDS = 5
 TARGET = 0.95
 
 IN_PROCESS = """
@@ -128,6 +133,18 @@ def serving(mode: str, env: Env, project: Path, logs: Path):
         yield dataclasses.replace(server, name=mode)
 
 
+def cpu_seconds(server: Server) -> float:
+    """CPU time (user and system) of the server's processes so far."""
+    import psutil
+
+    process = psutil.Process(server.process.pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def written_figures(server: Server, *, wait: bool) -> tuple[float, float, float]:
     """Rows the "on" server scored, captured and dropped, once its writer has
     written what it scored (a flush every 5 s)."""
@@ -173,28 +190,33 @@ def main(
         configure(project, work, control)
         bodies = payload_files(project, work)
         windows: dict[tuple[str, int], list[dict]] = {}
+        cpu: dict[tuple[str, int], float] = {}  # server CPU seconds
         scored = written = dropped = 0.0
         for round_ in range(rounds):
             # a fresh pair of servers per round, started (and loaded) in
             # turns: neither mode keeps the same process or slot throughout
             order = list(MODES if round_ % 2 == 0 else MODES[::-1])
-            label = f"round {round_ + 1}/{rounds}"
-            print(f"{label}: fresh servers, {order[0]} first")
+            print(f"round {round_ + 1}/{rounds}: fresh servers, {order[0]} first")
             with contextlib.ExitStack() as stack:
                 servers = {
                     mode: stack.enter_context(serving(mode, env, project, work))
                     for mode in order
                 }
-                for key, value in load_rounds(
-                    servers,
-                    order,
-                    bodies,
-                    rounds=1,
-                    clients=clients,
-                    duration=duration,
-                    label=label,
-                ).items():
-                    windows.setdefault(key, []).extend(value)
+                for size in SIZES:
+                    before = {mode: cpu_seconds(servers[mode]) for mode in order}
+                    for mode in order:
+                        print(
+                            f"  {mode}, {size} row(s), {clients} clients, "
+                            f"{duration:g} s"
+                        )
+                        windows.setdefault((mode, size), []).append(
+                            load(servers[mode], bodies[size], clients, duration)
+                        )
+                    # the writer's last flush of this payload's rows counts too
+                    time.sleep(0 if control else FLUSH_SECONDS + 1)
+                    for mode in order:
+                        spent = cpu_seconds(servers[mode]) - before[mode]
+                        cpu[mode, size] = cpu.get((mode, size), 0.0) + spent
                 figures = written_figures(servers["on"], wait=not control)
             scored += figures[0]
             written += figures[1]
@@ -218,6 +240,8 @@ def main(
                     child.unlink()
                 (project / "conf" / f"bench_capture_{mode}").rmdir()
     results = {key: combined(value) for key, value in windows.items()}
+    for key, seconds in cpu.items():
+        results[key]["cpu_ms"] = seconds * 1000 / results[key]["ok"]
     if control:
         print("\nCONTROL: capture is off in both servers; 'on' is only the slot")
     report(results, duration * rounds, clients, (scored, written, dropped, len(files)))
@@ -241,7 +265,8 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
         f"{duration:g} s per mode and payload; CPUs: {cpus}"
     )
     print(
-        f"  {'rows':>4}  {'capture':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"  {'rows':>4}  {'capture':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'CPU ms/req':>12}"
     )
     failed = False
     for size in SIZES:
@@ -249,7 +274,7 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
             r = results[mode, size]
             print(
                 f"  {size:>4}  {mode:<8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
-                f"{r['p99_ms']:>9.1f}{r['errors']:>8}"
+                f"{r['p99_ms']:>9.1f}{r['errors']:>8}{r['cpu_ms']:>12.2f}"
             )
             failed |= r["errors"] > 0
         ratio = results["on", size]["rps"] / results["off", size]["rps"]
@@ -265,6 +290,11 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
         print(
             f"        on/off req/s: {ratio:.3f}x (target >= {TARGET}x; {verdict}); "
             f"per round: {per_window}"
+        )
+        extra = results["on", size]["cpu_ms"] / results["off", size]["cpu_ms"] - 1
+        print(
+            f"        server CPU per request, on vs off: {extra:+.1%} "
+            "(the writer's flushes included)"
         )
     print(
         f"capture on: {scored:.0f} rows scored, {written:.0f} written in {files} "

@@ -74,30 +74,25 @@ def close_stale_runs(client: Any, experiment_id: str, current_run_id: str) -> li
         filter_string="attributes.status = 'RUNNING'",
         max_results=1000,
     )
-    closed = []
+    closed: list[str] = []
+
+    def close(run_id: str, why: str) -> None:
+        client.set_terminated(run_id, "KILLED")
+        closed.append(run_id)
+        logger.warning("MLflow run %s was left RUNNING %s: marked KILLED.", run_id, why)
+
     for run in runs:
         tag = run.data.tags.get(PROCESS_TAG)
         if run.info.run_id == current_run_id or tag is None or not is_stale(tag):
             continue
-        client.set_terminated(run.info.run_id, "KILLED")
-        closed.append(run.info.run_id)
-        logger.warning(
-            "MLflow run %s was left RUNNING by process %s, which no longer exists "
-            "(killed?): marked KILLED.",
+        close(
             run.info.run_id,
-            tag.split("|")[1],
+            f"by process {tag.split('|')[1]}, which no longer exists (killed?)",
         )
     running = {run.info.run_id for run in runs} - set(closed)
     for run in runs:  # a child (a tuning trial) of a run that is over
         parent = run.data.tags.get(PARENT_TAG)
         if parent is None or parent in running or run.info.run_id in closed:
             continue
-        client.set_terminated(run.info.run_id, "KILLED")
-        closed.append(run.info.run_id)
-        logger.warning(
-            "MLflow run %s was left RUNNING under run %s, which is over: "
-            "marked KILLED.",
-            run.info.run_id,
-            parent,
-        )
+        close(run.info.run_id, f"under run {parent}, which is over")
     return closed
