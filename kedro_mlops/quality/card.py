@@ -43,6 +43,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_mlops.quality.slices import ARTIFACT as SLICES
 from kedro_mlops.versioning.lineage import TAG_PREFIX as LINEAGE_PREFIX
 from kedro_mlops.versioning.lineage import Lineage
 
@@ -63,7 +64,6 @@ RELIABILITY = "quality/reliability.png"
 THRESHOLD = "quality/threshold.json"
 IMPORTANCE = "quality/permutation_importance.csv"
 IMPORTANCE_PLOT = "quality/permutation_importance.png"
-SLICES = "quality/slices.json"
 REFERENCE = "reference/reference_sample.parquet"
 #: The rows of long tables that the card shows (the artifact has them all).
 MAX_ROWS = 15

@@ -17,6 +17,8 @@ from typing import Annotated, Any, TypedDict
 from pydantic import AfterValidator, Field, ValidationInfo
 
 MISSING = "(missing)"
+#: Where a training run keeps its slice metrics (the starter's catalog logs it).
+ARTIFACT = "quality/slices.json"
 
 
 def _schema_columns(columns: list[str] | None, info: ValidationInfo) -> Any:

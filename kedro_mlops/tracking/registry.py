@@ -37,6 +37,7 @@ from kedro_mlops.quality.gate import (
     metric_rule,
     slice_rule,
 )
+from kedro_mlops.quality.slices import ARTIFACT as SLICES_ARTIFACT
 from kedro_mlops.tracking.store import registry_lock
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ CHALLENGER = "challenger"
 TAG_PREFIX = "mlops.registry."
 GAIN_TOLERANCE = 1e-9
 #: The artifact of a training run that the slice rule reads.
-SLICES_ARTIFACT = "quality/slices.json"
 
 logger = logging.getLogger(__name__)
 
