@@ -12,8 +12,11 @@ prediction columns, and four columns of its own:
 A request never waits for the disk: :meth:`Capture.put` appends references to
 a bounded queue (:attr:`CaptureSettings.max_queue_rows` rows, counting the
 rows being written) and returns; a request that does not fit is dropped and
-counted. A background thread writes what waits every ``flush_seconds``, or as
-soon as ``file_rows`` rows wait, and when the server stops.
+counted. A background thread makes the queued requests into Arrow tables
+every :data:`CONVERT_SECONDS` (requests of the same columns together), so
+that few request frames stay alive for the garbage collector to walk, and
+writes the tables every ``flush_seconds``, or as soon as ``file_rows`` rows
+wait, and when the server stops.
 
 Files are Hive-style hourly partitions (the hour of ``_captured_at``)::
 
@@ -72,6 +75,8 @@ SUFFIX = ".parquet"
 #: A warning about a full queue at the first dropped request, then every this many.
 WARN_EVERY_DROPS = 1000
 MS_PER_HOUR = 3_600_000
+#: How often the writer makes the queued requests into tables (seconds).
+CONVERT_SECONDS = 0.5
 
 _sequence = itertools.count()  # file names, unique in the process
 
@@ -151,7 +156,6 @@ class Capture:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: collections.deque[_Scored] = collections.deque()
-        self._waiting = 0  # rows in the queue
         self._held = 0  # rows in the queue or being written
         self._full_drops = 0  # requests dropped for a full queue
         self._failing = False  # the last write failed (warned once)
@@ -183,9 +187,11 @@ class Capture:
                 accepted = False
             else:
                 self._queue.append(item)
-                self._waiting += rows
                 self._held += rows
-                if self._waiting >= self.settings.file_rows:
+                # the writer sleeps while nothing waits: wake it for the first
+                # request (it makes a table within CONVERT_SECONDS), or for a
+                # file's worth of rows
+                if len(self._queue) == 1 or self._held >= self.settings.file_rows:
                     self._wake.notify()
                 accepted = True
         if not accepted:
@@ -237,93 +243,130 @@ class Capture:
             )
 
     def _run(self) -> None:
+        # Queued requests are made into tables every CONVERT_SECONDS, so that
+        # few frames are alive at once (each holds hundreds of objects the
+        # garbage collector walks); the tables wait for flush_seconds or
+        # file_rows, then each becomes a file.
+        settings = self.settings
+        tables: dict[tuple[Any, ...], list[Any]] = {}
         last = time.monotonic()
         while True:
             with self._wake:
                 while not (
                     self._stopping
                     or self._flush_now
-                    or self._waiting >= self.settings.file_rows
+                    or self._held >= settings.file_rows
                 ):
-                    left = last + self.settings.flush_seconds - time.monotonic()
+                    left = last + settings.flush_seconds - time.monotonic()
                     if left <= 0:
+                        break
+                    if self._queue:
+                        self._wake.wait(min(left, CONVERT_SECONDS))
                         break
                     self._wake.wait(left)
                 batch = list(self._queue)
                 self._queue.clear()
-                self._waiting = 0
+                flush = self._flush_now or self._stopping
                 self._flush_now = False
                 stopping = self._stopping
-            last = time.monotonic()
             if batch:
-                rows = sum(len(item.frame) for item in batch)
-                try:
-                    self._write(batch)
-                except Exception:  # never let the writer die: the rows are lost
-                    logger.exception("Capture: %d rows could not be captured", rows)
-                    self._count_dropped(rows)
-                with self._wake:
-                    self._held -= rows
-                    self._wake.notify_all()
+                self._convert(batch, tables)
+            if (
+                flush
+                or self._held >= settings.file_rows
+                or (time.monotonic() >= last + settings.flush_seconds)
+            ):
+                last = time.monotonic()
+                waiting = list(tables.items())
+                tables.clear()
+                self._write(waiting)
             if stopping:
                 return
 
-    def _write(self, batch: list[_Scored]) -> None:
+    def _convert(
+        self, batch: list[_Scored], tables: dict[tuple[Any, ...], list[Any]]
+    ) -> None:
+        """The queued requests as tables, by hour and columns (a request or a
+        group that cannot be made into one is lost, said and counted)."""
         groups: dict[tuple[Any, ...], list[_Request]] = {}
         for item in batch:
             try:
                 request = _Request.of(item)
+                key = request.key()
             except Exception as exc:
                 logger.warning(
                     "Capture: a request of %d rows is not captured: %s",
                     len(item.frame),
                     exc,
                 )
-                self._count_dropped(len(item.frame))
+                self._done(len(item.frame), captured=False)
                 continue
-            groups.setdefault(request.key(), []).append(request)
-        for group in groups.values():
-            rows = sum(len(r.frame) for r in group)
+            groups.setdefault(key, []).append(request)
+        for key, group in groups.items():
             try:
                 table = _table(group, self.model_name, self.model_version)
             except Exception as exc:
+                rows = sum(len(r.frame) for r in group)
                 logger.warning(
                     "Capture: %d rows of %d requests are not captured: %s",
                     rows,
                     len(group),
                     exc,
                 )
-                self._count_dropped(rows)
+                self._done(rows, captured=False)
                 continue
-            try:
-                self._files.write(group[0].hour, table)
-            except OSError as exc:
-                self._count_dropped(rows)
-                if not self._failing:
-                    self._failing = True
-                    logger.warning(
-                        "Capture: cannot write to %s: %s: %s. The server goes "
-                        "on serving; the rows are dropped and counted until "
-                        "writing works again (tried at every flush).",
-                        self.settings.path,
-                        type(exc).__name__,
-                        exc,
-                    )
-                continue
-            if self._failing:
-                self._failing = False
-                logger.warning(
-                    "Capture: writing to %s works again.", self.settings.path
-                )
-            self.captured_rows += rows
-            if self.on_captured is not None:
-                self.on_captured(rows)
+            tables.setdefault(key, []).append(table)
 
-    def _count_dropped(self, rows: int) -> None:
-        with self._lock:
-            self.dropped_rows += rows
-        if self.on_dropped is not None:
-            self.on_dropped(rows)
+    def _write(self, keyed: list[tuple[tuple[Any, ...], list[Any]]]) -> None:
+        """One file per hour and columns."""
+        for key, parts in keyed:
+            try:
+                table = _joined(parts)
+            except Exception:
+                rows = sum(t.num_rows for t in parts)
+                logger.exception("Capture: %d rows could not be captured", rows)
+                self._done(rows, captured=False)
+                continue
+            self._write_file(_hour(key[0]), table)
+
+    def _write_file(self, hour: str, table: Any) -> None:
+        rows = table.num_rows
+        try:
+            self._files.write(hour, table)
+        except OSError as exc:
+            self._done(rows, captured=False)
+            if not self._failing:
+                self._failing = True
+                logger.warning(
+                    "Capture: cannot write to %s: %s: %s. The server goes "
+                    "on serving; the rows are dropped and counted until "
+                    "writing works again (tried at every flush).",
+                    self.settings.path,
+                    type(exc).__name__,
+                    exc,
+                )
+            return
+        except Exception:
+            logger.exception("Capture: %d rows could not be captured", rows)
+            self._done(rows, captured=False)
+            return
+        if self._failing:
+            self._failing = False
+            logger.warning("Capture: writing to %s works again.", self.settings.path)
+        self._done(rows, captured=True)
+
+    def _done(self, rows: int, *, captured: bool) -> None:
+        """``rows`` are no longer held: written, or lost."""
+        with self._wake:
+            self._held -= rows
+            if captured:
+                self.captured_rows += rows
+            else:
+                self.dropped_rows += rows
+            self._wake.notify_all()
+        callback = self.on_captured if captured else self.on_dropped
+        if callback is not None:
+            callback(rows)
 
 
 @dataclass
@@ -383,10 +426,41 @@ class _Request:
             else answer.dtype,
         )
 
-    @property
-    def hour(self) -> str:
-        moment = datetime.fromtimestamp(self.captured_at / 1000, tz=timezone.utc)
-        return moment.strftime("%Y-%m-%dT%H")
+
+def _hour(hours: int) -> str:
+    """The partition name of an hour since the epoch (UTC)."""
+    moment = datetime.fromtimestamp(hours * 3600, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H")
+
+
+def _joined(tables: list[Any]) -> Any:
+    """Tables of the same columns as one: Arrow's types promoted (a column of
+    nulls takes the others' type, int32 and int64 give int64); a column whose
+    values differ in kind between tables (numbers in one, text in another) is
+    kept as text, as it is within one table."""
+    import pyarrow as pa
+
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    as_text = []
+    for name in tables[0].schema.names:
+        fields = [pa.schema([t.schema.field(name)]) for t in tables]
+        try:
+            pa.unify_schemas(fields, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            as_text.append(name)
+    cast = []
+    for table in tables:
+        texts = table
+        for name in as_text:
+            i = texts.schema.get_field_index(name)
+            texts = texts.set_column(i, name, texts.column(i).cast(pa.string()))
+        cast.append(texts)
+    return pa.concat_tables(cast, promote_options="permissive")
 
 
 def _kinds(frame: Any) -> tuple[Any, ...]:

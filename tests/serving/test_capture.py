@@ -405,3 +405,35 @@ def test_each_column_kind_keeps_its_type_in_the_file(tmp_path):
     assert values["mixed"] == ["1", "two", None, "two", None, "1", "two", None]
     assert values["level"] == ["x", "y", "x", "y", "x", "x", "y", "x"]
     assert values["zoned"][2] is None
+
+
+def test_requests_made_into_tables_apart_still_share_one_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    # given a writer that makes the queue into tables twice a second, and
+    # writes an hour later
+    capture = Capture(CaptureSettings(path=str(tmp_path), flush_seconds=3600))
+    parts = [  # the same columns, each made into a table on its own
+        pd.DataFrame({"id": ["a", "b"], "v": pd.Series([1, 2], dtype=object)}),
+        pd.DataFrame({"id": ["c", None], "v": pd.Series(["x", None], dtype=object)}),
+        pd.DataFrame({"id": [None, None], "v": pd.Series([3, 4], dtype=object)}),
+    ]
+    for frame in parts:
+        assert capture.put(frame, [0.5] * len(frame))
+        deadline = time.monotonic() + 5
+        while capture._queue and time.monotonic() < deadline:  # made a table
+            time.sleep(0.05)
+        assert not capture._queue
+    assert not list(tmp_path.rglob("*.parquet"))
+    # when it writes
+    assert capture.flush()
+    capture.close()
+    # then one file holds them: ids as text (all-missing ids too), and the
+    # column of numbers in some requests and text in another as text
+    (file,) = tmp_path.rglob("*.parquet")
+    table = pq.read_table(file)
+    assert str(table.schema.field("id").type) == "string"
+    assert str(table.schema.field("v").type) == "string"
+    assert table.column("id").to_pylist() == ["a", "b", "c", None, None, None]
+    assert table.column("v").to_pylist() == ["1", "2", "x", None, "3", "4"]
+    assert capture.captured_rows == 6 and capture.dropped_rows == 0
