@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.envs import Env, build_wheel, create_env, install, new_project, with_tools
+from tests.starter.runs import NO_SEARCH
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +31,13 @@ def installed(wheel, tmp_path_factory) -> Env:
 
 @pytest.fixture(scope="session")
 def trained_project(installed, tmp_path_factory) -> Path:
-    """A starter project trained once with its shipped parameters (`kedro run`):
-    its model is registered as the champion. Shared by the modules that need
-    a trained project; a test may add to it (files, runs) but not change what
-    training left there."""
+    """A starter project trained once with its shipped parameters, without the
+    search over them (`kedro run --params train.tuning.enabled=false`): its
+    model is registered as the champion. Shared by the modules that need a
+    trained project and check nothing of the search; a test may add to it
+    (files, runs) but not change what training left there."""
     project = new_project(installed, tmp_path_factory.mktemp("trained"))
-    installed.run("kedro", "run", cwd=project)
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     return project
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from harness.envs import Env, create_env, new_project
+from tests.starter.runs import search_off_in_conf_local
 
 pytestmark = pytest.mark.integration
 
@@ -114,6 +115,9 @@ def scheduled(installed, project, airflow, tmp_path_factory) -> Path:
     """DAGs of the installed project, run by `airflow dags test`: training,
     inference on the drifted batch, inference on the control batch."""
     dags = tmp_path_factory.mktemp("dags")
+    # the training task's `kedro run` reads conf/local: the shipped model is
+    # trained there without the search over its parameters (not checked here)
+    search_off_in_conf_local(project)
     # the tasks run this environment's kedro in the project's folder
     here = f"project_path={project},run_command={installed.bin / 'kedro'} run"
     _create(installed, project, dags, "--params", here)

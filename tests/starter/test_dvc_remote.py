@@ -15,7 +15,7 @@ import pytest
 
 from harness.envs import new_project
 from tests.git_dvc import sh
-from tests.starter.runs import NOT_NESTED
+from tests.starter.runs import NO_SEARCH, NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def shared(installed, tmp_path_factory) -> tuple[Path, Path, str]:
 
     base = tmp_path_factory.mktemp("dvc-remote")
     project = new_project(installed, base)
-    installed.run("kedro", "run", cwd=project)
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     remote = base / "dvc-store"
     installed.run("dvc", "remote", "add", "-d", "storage", str(remote), cwd=project)
     # what the user commits: the remote's configuration and the run's .dvc records

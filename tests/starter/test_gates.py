@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from harness.envs import new_project, read_json
-from tests.starter.runs import NOT_NESTED
+from tests.starter.runs import NO_SEARCH, NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +104,8 @@ def test_a_model_trained_on_six_rows_is_not_registered(installed, project, clien
 @pytest.fixture(scope="module")
 def renamed(installed, project, client):
     """The model renamed: first in mlops.yml alone (a second name, which stops
-    the run), then where the starter names it, globals.yml, and trained."""
+    the run), then where the starter names it, globals.yml, and trained
+    (without the search)."""
     mlops_yml = project / "conf/base/mlops.yml"
     named = "model_name: ${globals:registered_model_name}"
     shipped = _swap(mlops_yml, named, f"model_name: {RENAMED}")
@@ -119,7 +120,7 @@ def renamed(installed, project, client):
         "registered_model_name: churn_model",
         f"registered_model_name: {RENAMED}",
     )
-    installed.run("kedro", "run", cwd=project)
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     return mismatch, mismatch_runs
 
 

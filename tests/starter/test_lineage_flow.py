@@ -12,7 +12,7 @@ import pytest
 
 from harness.envs import new_project
 from tests.git_dvc import DVC, sh
-from tests.starter.runs import NOT_NESTED
+from tests.starter.runs import NO_SEARCH, NOT_NESTED
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def test_edit_rerun_and_restore_the_first_runs_data(installed, project):
     # the very first run records the raw data's md5
     original = (project / RAW).read_bytes()
     first_md5 = _recorded_md5(project)
-    installed.run("kedro", "run", cwd=project)
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     first = _runs(project)[-1]
     tags = first.data.tags
     assert tags["mlops.lineage.data.raw_customers.md5"] == first_md5
@@ -70,7 +70,7 @@ def test_edit_rerun_and_restore_the_first_runs_data(installed, project):
     raw = pd.read_csv(project / RAW)
     raw.loc[:199, "monthly_charges"] += 10
     raw.to_csv(project / RAW, index=False)
-    result = installed.run("kedro", "run", cwd=project)
+    result = installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     assert "was edited but not added to DVC" in result.stdout + result.stderr
     second = _runs(project)[-1]
     second_md5 = second.data.tags["mlops.lineage.data.raw_customers.md5"]

@@ -1,7 +1,8 @@
 """The monitoring loop of a starter project, end to end, with the real commands:
 train a (weak) model, serve it with capture on, send it drifted traffic, then
 `kedro mlops monitor --retrain` twice. The first retraining beats the champion
-and replaces it; the second only matches it and stays a challenger."""
+and replaces it; the second only matches it and stays a challenger. (Every
+training run here is without the search over the model's parameters.)"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.envs import new_project, read_json
+from tests.starter.runs import search_off_in_conf_local
 from tests.starter.test_docker import _request, _split, serving
 
 pytestmark = pytest.mark.integration
@@ -46,6 +48,9 @@ def _monitor(installed, project) -> str:
 @pytest.fixture(scope="module")
 def loop(installed, tmp_path_factory):
     project = new_project(installed, tmp_path_factory.mktemp("loop"))
+    # the retraining runs of `kedro mlops monitor` take no --params: they train
+    # the shipped model without the search through conf/local
+    search_off_in_conf_local(project)
     installed.run("kedro", "run", "--params", WEAK, cwd=project)
     batch = pd.read_csv(project / "data/01_raw/batch_production.csv")
     tmp = tmp_path_factory.mktemp("serve")

@@ -17,6 +17,7 @@ import yaml
 
 from tests.git_dvc import sh
 from tests.starter.envs import new_project, read_json
+from tests.starter.runs import NO_SEARCH
 
 pytestmark = pytest.mark.integration
 
@@ -91,8 +92,9 @@ def project(installed, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ran(installed, project):
-    """Step 4: training, then batch inference with the drift check."""
-    installed.run("kedro", "run", cwd=project)
+    """Step 4: training (without the search), then batch inference with the
+    drift check."""
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     installed.run("kedro", "run", "--pipelines", "inference", cwd=project)
     return project
 

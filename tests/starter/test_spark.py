@@ -1,7 +1,7 @@
 """Batch inference on Spark in a trained starter project: `kedro run --env spark
 --pipelines inference` scores and checks drift like the pandas run.
 
-The project is trained once on pandas (`kedro run`); the pandas inference run
+The project is trained once on pandas (`kedro run`, without the search); the pandas inference run
 (traced with ``python -X importtime``: kedro-mlops must not import pyspark) and
 the Spark one then score the shipped production batch with the same champion.
 The Spark run has a PATH without the environment's ``bin``: its Python workers
@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from harness.envs import new_project, read_json
+from tests.starter.runs import NO_SEARCH
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,9 @@ def _outputs(project: Path, predictions: str) -> dict:
 @pytest.fixture(scope="module")
 def runs(installed, tmp_path_factory):
     project = new_project(installed, tmp_path_factory.mktemp("spark"))
-    installed.run("kedro", "run", cwd=project)  # training, on pandas
+    # training, on pandas (the search over the model's parameters is not
+    # what this module checks)
+    installed.run("kedro", "run", "--params", NO_SEARCH, cwd=project)
     traced = installed.run(
         "python", "-X", "importtime", "-m", "kedro", "run", "--pipelines",
         "inference", cwd=project,

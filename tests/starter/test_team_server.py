@@ -27,7 +27,7 @@ import yaml
 from harness.envs import REPO, new_project
 from tests.git_dvc import DVC, sh
 from tests.starter.conftest import DATABASE_PASSWORD
-from tests.starter.runs import PLOTS, plots_and_models
+from tests.starter.runs import NO_SEARCH, PLOTS, plots_and_models
 from tests.starter.test_docker import _request, _split, serving
 
 pytestmark = pytest.mark.integration
@@ -246,8 +246,11 @@ def test_a_teammate_clone_sees_the_champion_and_promotes_a_better_model(
         "monthly_charges",
         "support_tickets",
     ]
-    # Bob trains with the starter's parameters: better, so champion
-    result = _kedro(installed, clone, "run", "--env", "remote", **bob)
+    # Bob trains with the starter's parameters (without the search): better,
+    # so champion
+    result = _kedro(
+        installed, clone, "run", "--env", "remote", "--params", NO_SEARCH, **bob
+    )
     after = admin.get_model_version_by_alias(MODEL, "champion")
     assert int(after.version) == int(before.version) + 1
     new_run = admin.get_run(after.run_id)
@@ -395,7 +398,14 @@ def test_a_server_killed_mid_run_fails_the_run_and_the_next_run_cleans_up(
     log = project / "killed-run.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(installed.bin / "kedro"), "run", "--env", "remote"],
+            [
+                str(installed.bin / "kedro"),
+                "run",
+                "--env",
+                "remote",
+                "--params",
+                NO_SEARCH,
+            ],
             cwd=project,
             env=installed.environ(),
             stdout=out,
@@ -434,7 +444,7 @@ def test_a_server_killed_mid_run_fails_the_run_and_the_next_run_cleans_up(
     # on the server the run is left RUNNING: its client could not close it
     assert admin.get_run(killed.info.run_id).info.status == "RUNNING"
     # the next run completes, and closes the interrupted one
-    result = _kedro(installed, project, "run", "--env", "remote")
+    result = _kedro(installed, project, "run", "--env", "remote", "--params", NO_SEARCH)
     assert admin.get_run(killed.info.run_id).info.status == "KILLED"
     assert killed.info.run_id in result.stdout + result.stderr
     assert _runs(admin, "__default__")[0].info.status == "FINISHED"
