@@ -541,20 +541,17 @@ def load_rounds(
     rounds: int,
     clients: int,
     duration: float,
-    label: str = "round",
 ) -> dict[tuple[str, int], list[dict]]:
     """Load windows per server and payload, the servers taking turns (each
-    going first in turn from round to round): ``{(name, size): windows}``.
-    ``label`` starts each progress line (the round's number is added when
-    there are several)."""
+    going first in turn from round to round): ``{(name, size): windows}``."""
     windows: dict[tuple[str, int], list[dict]] = {}
     for round_ in range(rounds):
         shift = round_ % len(names)
-        where = f"{label} {round_ + 1}/{rounds}" if rounds > 1 else label
         for size in SIZES:
             for name in names[shift:] + names[:shift]:
                 print(
-                    f"{where}: {name}, {size} row(s), {clients} clients, {duration:g} s"
+                    f"round {round_ + 1}/{rounds}: {name}, {size} row(s), "
+                    f"{clients} clients, {duration:g} s"
                 )
                 windows.setdefault((name, size), []).append(
                     load(servers[name], bodies[size], clients, duration)

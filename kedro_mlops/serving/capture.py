@@ -74,6 +74,7 @@ PARTIAL = ".partial"
 SUFFIX = ".parquet"
 #: A warning about a full queue at the first dropped request, then every this many.
 WARN_EVERY_DROPS = 1000
+#: An hour in milliseconds: ``_captured_at // MS_PER_HOUR`` is its partition.
 MS_PER_HOUR = 3_600_000
 #: How often the writer makes the queued requests into tables (seconds).
 CONVERT_SECONDS = 0.5

@@ -47,7 +47,6 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 TAG_PREFIX = "mlops.registry."
 GAIN_TOLERANCE = 1e-9
-#: The artifact of a training run that the slice rule reads.
 
 logger = logging.getLogger(__name__)
 
