@@ -114,6 +114,8 @@ RUN_MODULES = (
     "kedro_mlops.tracking.server",
     "kedro_mlops.tracking.stale",
     "kedro_mlops.tracking.workers",
+    "kedro_mlops.quality.tuning",  # the starter's search over the parameters
+    "optuna",
     "sklearn.frozen",  # the estimators a bundled model shares
     "alembic.command",  # MLflow's check of a store's schema
     "alembic.config",
