@@ -384,17 +384,28 @@ GRAPH_TASKS = "document.querySelectorAll('g.pipeline-node--task').length"
 
 
 def _drawn(browser: Browser, url: str) -> dict:
-    """The groups and the loose task nodes of the graph at ``url``, once drawn."""
+    """The groups and the loose task nodes of the graph at ``url``, once drawn
+    and settled: the page may first draw the pipeline it showed last, then the
+    one ``url`` names, so it is read until the graph and the sidebar agree and
+    two readings 0.3 s apart are the same (or 30 s have passed: the last
+    reading is returned, for the test to compare)."""
     browser.open(url)
     deadline = time.monotonic() + 30
     while not browser.evaluate("document.querySelectorAll('g.pipeline-node').length"):
         assert time.monotonic() < deadline, f"kedro-viz drew no graph at {url}"
         time.sleep(0.2)
-    return {
-        "graph": browser.evaluate(GRAPH_GROUPS),
-        "tree": browser.evaluate(TREE_GROUPS),
-        "loose tasks": browser.evaluate(GRAPH_TASKS),
-    }
+    last: dict = {}
+    while True:
+        reading = {
+            "graph": browser.evaluate(GRAPH_GROUPS),
+            "tree": browser.evaluate(TREE_GROUPS),
+            "loose tasks": browser.evaluate(GRAPH_TASKS),
+        }
+        settled = reading == last and reading["graph"] == reading["tree"]
+        if settled or time.monotonic() > deadline:
+            return reading
+        last = reading
+        time.sleep(0.3)
 
 
 def _groups(build: Path, pipeline: str) -> set[str]:
