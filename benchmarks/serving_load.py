@@ -338,10 +338,18 @@ def serving(name: str, uri: str, env: Env, project: Path, logs: Path):
 
 @contextlib.contextmanager
 def started(
-    name: str, command: list[str], port: int, *, env: Env, project: Path, logs: Path
+    name: str,
+    command: list[str],
+    port: int,
+    *,
+    env: Env,
+    project: Path,
+    logs: Path,
+    cpus: set[int] | None = None,
 ):
     """``command`` (a server on ``port``) started in ``project``, ready
-    (GET /ping == 200) on entry, stopped with its process group on exit."""
+    (GET /ping == 200) on entry, stopped with its process group on exit;
+    ``cpus``: the only CPUs its processes and threads may run on."""
     log = logs / f"{name}.log"
     # The server's temporary files (the model `kedro mlops serve` downloads, its
     # health marker) go with the benchmark's folder.
@@ -362,9 +370,22 @@ def started(
     server = Server(name, port, log, process)
     try:
         wait_until_ready(server, timeout=120)
+        if cpus:
+            pin(process.pid, cpus)
         yield server
     finally:
         stop(process)
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process ``pid`` and of its children on ``cpus`` (the
+    threads they start later inherit it)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    for each in [process, *process.children(recursive=True)]:
+        for thread in each.threads():
+            os.sched_setaffinity(thread.id, cpus)
 
 
 def wait_until_ready(server: Server, timeout: float) -> None:
