@@ -349,7 +349,8 @@ def started(
 ):
     """``command`` (a server on ``port``) started in ``project``, ready
     (GET /ping == 200) on entry, stopped with its process group on exit;
-    ``cpus``: the only CPUs its processes and threads may run on."""
+    ``cpus``: the only CPUs its processes and threads may run on once it
+    answers (it starts up on any)."""
     log = logs / f"{name}.log"
     # The server's temporary files (the model `kedro mlops serve` downloads, its
     # health marker) go with the benchmark's folder.
