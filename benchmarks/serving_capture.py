@@ -10,29 +10,27 @@ answer /metrics. The load is ``benchmarks/serving_load.py``'s client: 8
 keep-alive clients posting ``dataframe_split`` JSON of 1 and of 100 rows of the
 production batch, in windows of 10 s, the windows added up.
 
-The servers run on the last CPU, the load clients on the others: a server's
-threads and its capture writer share one CPU, as in a server with as many
-workers as CPUs, and the two servers get the same CPU. Each round starts a
-fresh pair of servers, the two modes taking turns to start and be loaded
-first: on this 2-CPU machine, of two servers alike (capture off in both) the
-one started first served 1-6% fewer requests, and in the runs with capture
-the rounds where its server started first gave ratios 0.79-0.93 against
-0.94-1.15 for the others, pinned or not. ``--rounds`` is even, so that each
-mode starts first as often. Within a round, each payload loads the servers in
-the order A B B A, so that a drift during the round (other work on the
-machine) weighs on both modes alike.
-Besides the requests per second, the servers' CPU time per request (read from
-their processes around each payload's windows, the writer's last flush
-included): on a busy 2-core machine it moves less than the throughput does.
+The two servers run at the same time on the same CPU (the last one; the
+load clients run on the others), and are loaded at the same time: each
+window, one client process per server opens its window at the same moment.
+On a shared virtual machine the speed of one CPU drifts by 15% and more
+within a minute (one server alone, capture off, 16 windows of 5 s in a
+row served 37-62 req/s); two servers loaded one after the other see different CPUs, two
+loaded together see the same one, and their ratio moves by about 1% from
+window to window. The CPU's time is shared between the two servers' threads
+by the kernel; the servers' CPU time per request (read from their processes
+around each payload's windows, the writer's last flush included) is reported
+beside the requests per second.
+
+Each round starts a fresh pair of servers, the modes taking turns to start
+first: of two servers alike (``--control``), the one started first served
+about 1.5% fewer requests. ``--rounds`` is even, so that
+each mode starts first as often.
 
 Then, without HTTP, the request path in one process: the endpoint's ``score``
 with and without what capture and metrics add to it (the metrics' counters and
-score histogram, ``Capture.put``), alternating request by request. And in
-one process on one CPU, six threads scoring in a closed loop (as uvicorn's
-pool does) while windows of 5 s turn capture on and off (A B B A, the writer
-writing each "on" window's rows within its time): capture's cost to a busy
-server's throughput without a second server or HTTP, so without the servers'
-order to weigh on it.
+score histogram, ``Capture.put``), alternating request by request: what the
+request itself waits for.
 
 Targets: with capture on, at least 0.95x the requests per second of capture off,
 for both payloads; no errors; no dropped rows.
@@ -40,8 +38,8 @@ for both payloads; no errors; no dropped rows.
 ``--control`` runs the same with capture off in both servers: the ratio the
 set-up itself gives (1.0 when the two server slots are alike).
 
-Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 6]
-           [--clients 8] [--control] [--project PATH --python PATH]
+Usage: python benchmarks/serving_capture.py [--duration 10] [--rounds 4]
+           [--windows 3] [--clients 8] [--control] [--project PATH --python PATH]
 """
 
 from __future__ import annotations
@@ -53,6 +51,7 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import Env, free_port
@@ -71,6 +70,9 @@ MODES = ("on", "off")
 #: ``serving.capture.flush_seconds`` in the starter: the writer's interval.
 FLUSH_SECONDS = 5
 TARGET = 0.95
+#: Seconds from starting the two client processes to their windows' opening:
+#: time for each to start and send its warm-up requests.
+START_MARGIN = 5.0
 
 IN_PROCESS = """
 import json, statistics, sys, tempfile, time
@@ -121,80 +123,10 @@ print(json.dumps({"medians": medians, "recorder_us": adds,
 """
 
 
-# One process on one CPU: SCORERS threads score one payload in a closed loop
-# (as uvicorn's thread pool does) while windows alternate capture on and off
-# (A B B A), the writer writing each "on" window's rows within that window's
-# time. No second server, no HTTP: what capture costs a server whose CPU is busy.
-SCORERS = 6
-THREADED_WINDOWS, THREADED_SECONDS = 12, 5.0
-THREADED = """
-import gc, json, os, sys, tempfile, threading, time
-import mlflow
-from kedro_mlops import patches
-from kedro_mlops.serving.capture import Capture, CaptureSettings
-from kedro_mlops.serving.endpoint import Model, score
-from kedro_mlops.serving.metrics import Metrics
-
-os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-patches.install("serving")
-champion_uri, scorers, windows, seconds, *payloads = sys.argv[1:]
-served = Model(mlflow.pyfunc.load_model(champion_uri))
-metrics = Metrics("churn_model", "1")
-capture = Capture(
-    CaptureSettings(path=tempfile.mkdtemp()),
-    on_captured=metrics.captured.inc, on_dropped=metrics.dropped.inc,
-)
-
-def captured(frame, predictions):
-    metrics.scored(predictions, len(frame))
-    capture.put(frame, predictions)
-
-def counted(frame, predictions):
-    metrics.scored(predictions, len(frame))
-
-gc.collect()
-gc.freeze()  # as the server's app does
-state = {"recorder": counted, "body": b"", "stop": False, "done": 0}
-lock = threading.Lock()
-
-def scorer():
-    while not state["stop"]:
-        score(state["body"], "application/json", served, state["recorder"])
-        with lock:
-            state["done"] += 1
-
-threads = [threading.Thread(target=scorer) for _ in range(int(scorers))]
-rates = {}
-for path in payloads:
-    state["body"] = open(path, "rb").read()
-    if not threads[0].is_alive():
-        for thread in threads:
-            thread.start()
-    time.sleep(2)
-    rates[path] = {"on": [], "off": []}
-    for window in range(int(windows)):
-        mode = ("on", "off", "off", "on")[window % 4]
-        state["recorder"] = captured if mode == "on" else counted
-        before, start = state["done"], time.perf_counter()
-        time.sleep(float(seconds))
-        state["recorder"] = counted
-        if mode == "on":
-            capture.flush()  # the window's rows written in its own time
-        rates[path][mode].append((state["done"] - before) / (time.perf_counter() - start))
-state["stop"] = True
-for thread in threads:
-    thread.join()
-capture.close()
-print(json.dumps({"rates": rates, "dropped": capture.dropped_rows}))
-"""
-
-
-def in_process_runs(
-    env: Env, project: Path, bodies: dict[int, Path]
-) -> tuple[dict, dict]:
-    """The request path alone (one thread), then :data:`THREADED`."""
+def in_process_run(env: Env, project: Path, bodies: dict[int, Path]) -> dict:
+    """The request path alone, in one thread."""
     print("in-process: 1000 requests per payload, capture on and off alternating")
-    in_process = json.loads(
+    return json.loads(
         run_script(
             env,
             project,
@@ -205,25 +137,6 @@ def in_process_runs(
             *(str(bodies[size]) for size in SIZES),
         )
     )
-    print(
-        f"in one process on one CPU: {SCORERS} scoring threads, capture on "
-        f"and off by turns, {THREADED_WINDOWS} windows of "
-        f"{THREADED_SECONDS:g} s per payload"
-    )
-    threaded = json.loads(
-        run_script(
-            env,
-            project,
-            "the threaded in-process run",
-            THREADED,
-            "models:/churn_model@champion",
-            str(SCORERS),
-            str(THREADED_WINDOWS),
-            str(THREADED_SECONDS),
-            *(str(bodies[size]) for size in SIZES),
-        )
-    )
-    return in_process, threaded
 
 
 def configure(project: Path, work: Path, control: bool) -> None:
@@ -300,85 +213,141 @@ def scrape(server: Server) -> dict[str, float]:
     return values
 
 
-def main(
-    duration: float,
-    rounds: int,
-    clients: int,
-    project: Path | None,
-    python: Path | None,
+def together(
+    servers: dict[str, Server], body: Path, clients: int, duration: float
+) -> dict[str, dict]:
+    """One window: each server loaded by its own client process, the two
+    windows opening at the same moment."""
+    start_at = time.time() + START_MARGIN
+    with ThreadPoolExecutor(len(servers)) as pool:
+        running = {
+            mode: pool.submit(load, server, body, clients, duration, start_at)
+            for mode, server in servers.items()
+        }
+        windows = {mode: future.result() for mode, future in running.items()}
+    late = max(window["late"] for window in windows.values())
+    if late > 0.1 * duration:
+        raise RuntimeError(
+            f"a load window opened {late:.1f} s late (the clients' warm-up took "
+            f"longer than {START_MARGIN:g} s): is the machine busy?"
+        )
+    return windows
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the command line asks for."""
+
+    duration: float
+    rounds: int
+    windows: int  # per round and payload
+    clients: int
+    control: bool
+
+
+@dataclasses.dataclass
+class Measured:
+    """The load windows and the servers' CPU seconds, by mode and payload; the
+    mode started first, window by window; the "on" server's rows scored,
+    written and dropped."""
+
+    windows: dict[tuple[str, int], list[dict]] = dataclasses.field(default_factory=dict)
+    cpu: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
+    first: list[str] = dataclasses.field(default_factory=list)
+    rows: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.0, 0.0])
+
+
+def run_round(  # noqa: PLR0913 - the round's set-up
+    plan: Plan,
+    round_: int,
+    measured: Measured,
     *,
-    control: bool = False,
+    env: Env,
+    project: Path,
+    work: Path,
+    bodies: dict[int, Path],
+    cpus: set[int] | None,
 ) -> None:
+    """A fresh pair of servers (the modes taking turns to start first), each
+    payload's windows loading both at once."""
+    order = list(MODES if round_ % 2 == 0 else MODES[::-1])
+    print(f"round {round_ + 1}/{plan.rounds}: fresh servers, {order[0]} first")
+    with contextlib.ExitStack() as stack:
+        servers = {
+            mode: stack.enter_context(serving(mode, env, project, work, cpus))
+            for mode in order
+        }
+        for size in SIZES:
+            before = {mode: cpu_seconds(servers[mode]) for mode in MODES}
+            for _ in range(plan.windows):
+                print(
+                    f"  {size} row(s): both servers at once, {plan.clients} "
+                    f"clients each, {plan.duration:g} s"
+                )
+                loaded = together(servers, bodies[size], plan.clients, plan.duration)
+                for mode in MODES:
+                    measured.windows.setdefault((mode, size), []).append(loaded[mode])
+                if size == SIZES[0]:
+                    measured.first.append(order[0])
+            # the writer's last flush of this payload's rows counts too
+            time.sleep(0 if plan.control else FLUSH_SECONDS + 1)
+            for mode in MODES:
+                spent = cpu_seconds(servers[mode]) - before[mode]
+                measured.cpu[mode, size] = measured.cpu.get((mode, size), 0.0) + spent
+        figures = written_figures(servers["on"], wait=not plan.control)
+    for i, value in enumerate(figures):
+        measured.rows[i] += value
+
+
+def main(plan: Plan, project: Path | None, python: Path | None) -> None:
+    measured = Measured()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if project is None:
             env, project = trained_project(work)
         else:
             env = Env(python.parent.parent)
-        configure(project, work, control)
+        configure(project, work, plan.control)
         bodies = payload_files(project, work)
         everywhere = os.sched_getaffinity(0)
         server_cpus, client_cpus = placement()
         if client_cpus:
             os.sched_setaffinity(0, client_cpus)  # the load clients inherit it
-        windows: dict[tuple[str, int], list[dict]] = {}
-        cpu: dict[tuple[str, int], float] = {}  # server CPU seconds
-        scored = written = dropped = 0.0
-        for round_ in range(rounds):
-            # a fresh pair of servers per round, started (and loaded) in
-            # turns: neither mode keeps the same process or slot throughout
-            order = list(MODES if round_ % 2 == 0 else MODES[::-1])
-            print(f"round {round_ + 1}/{rounds}: fresh servers, {order[0]} first")
-            with contextlib.ExitStack() as stack:
-                servers = {
-                    mode: stack.enter_context(
-                        serving(mode, env, project, work, server_cpus)
-                    )
-                    for mode in order
-                }
-                for size in SIZES:
-                    before = {mode: cpu_seconds(servers[mode]) for mode in order}
-                    # A B B A: a drift within the round (the machine's other
-                    # work, the servers warming up) weighs on both alike
-                    for mode in order + order[::-1]:
-                        print(
-                            f"  {mode}, {size} row(s), {clients} clients, "
-                            f"{duration:g} s"
-                        )
-                        windows.setdefault((mode, size), []).append(
-                            load(servers[mode], bodies[size], clients, duration)
-                        )
-                    # the writer's last flush of this payload's rows counts too
-                    time.sleep(0 if control else FLUSH_SECONDS + 1)
-                    for mode in order:
-                        spent = cpu_seconds(servers[mode]) - before[mode]
-                        cpu[mode, size] = cpu.get((mode, size), 0.0) + spent
-                figures = written_figures(servers["on"], wait=not control)
-            scored += figures[0]
-            written += figures[1]
-            dropped += figures[2]
+        for round_ in range(plan.rounds):
+            run_round(
+                plan,
+                round_,
+                measured,
+                env=env,
+                project=project,
+                work=work,
+                bodies=bodies,
+                cpus=server_cpus,
+            )
         os.sched_setaffinity(0, everywhere)
         files = sorted((work / "captured").rglob("*.parquet"))
-        in_process, threaded = in_process_runs(env, project, bodies)
+        in_process = in_process_run(env, project, bodies)
         for mode in MODES:
             with contextlib.suppress(FileNotFoundError):
                 for child in (project / "conf" / f"bench_capture_{mode}").iterdir():
                     child.unlink()
                 (project / "conf" / f"bench_capture_{mode}").rmdir()
-    results = {key: combined(value) for key, value in windows.items()}
-    for key, seconds in cpu.items():
+    results = {key: combined(value) for key, value in measured.windows.items()}
+    for key, seconds in measured.cpu.items():
         results[key]["cpu_ms"] = seconds * 1000 / results[key]["ok"]
-    if control:
+    if plan.control:
         print("\nCONTROL: capture is off in both servers; 'on' is only the slot")
     report(
-        results, 2 * duration * rounds, clients, (scored, written, dropped, len(files))
+        results,
+        plan.duration * plan.rounds * plan.windows,
+        plan.clients,
+        measured.first,
+        (*measured.rows, len(files)),
     )
-    report_in_process(in_process, threaded, bodies)
+    report_in_process(in_process, bodies)
 
 
-def report_in_process(
-    in_process: dict, threaded: dict, bodies: dict[int, Path]
-) -> None:
+def report_in_process(in_process: dict, bodies: dict[int, Path]) -> None:
     print("In-process request path (JSON in, predict, JSON out; no HTTP, one thread)")
     for size in SIZES:
         medians = in_process["medians"][str(bodies[size])]
@@ -388,26 +357,14 @@ def report_in_process(
             f"{medians['off']:.2f} ms per request; metrics + Capture.put alone "
             f"{adds:.0f} µs"
         )
-    print(
-        f"In one process on one CPU ({SCORERS} scoring threads, no HTTP, no "
-        "second server), capture on vs off by turns"
-    )
-    for size in SIZES:
-        rates = threaded["rates"][str(bodies[size])]
-        on, off = (sum(rates[mode]) / len(rates[mode]) for mode in MODES)
-        pairs = ", ".join(
-            f"{a / b:.2f}" for a, b in zip(rates["on"], rates["off"], strict=True)
-        )
-        print(
-            f"  {size:>4} row(s): on {on:.1f}, off {off:.1f} req/s: {on / off:.3f}x; "
-            f"per pair of windows: {pairs}"
-        )
-    if threaded["dropped"]:
-        print(f"  {threaded['dropped']} rows dropped in the threaded run")
+    if in_process["dropped"]:
+        print(f"  {in_process['dropped']} rows dropped in the in-process run")
         raise SystemExit(1)
 
 
-def report(results: dict, duration: float, clients: int, capture: tuple) -> None:
+def report(
+    results: dict, duration: float, clients: int, first: list[str], capture: tuple
+) -> None:
     scored, written, dropped, files = capture
     server_cpus, client_cpus = placement()
     where = (
@@ -417,8 +374,8 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
     )
     print()
     print(
-        f"kedro mlops serve, 1 uvicorn worker each, {clients} keep-alive clients, "
-        f"{duration:g} s per mode and payload; {where}"
+        f"kedro mlops serve, 1 uvicorn worker each, both loaded at once by "
+        f"{clients} keep-alive clients each, {duration:g} s per payload; {where}"
     )
     print(
         f"  {'rows':>4}  {'capture':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
@@ -434,16 +391,24 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
             )
             failed |= r["errors"] > 0
         ratio = results["on", size]["rps"] / results["off", size]["rps"]
-        # two windows per mode and round (A B B A)
         on, off = (results[mode, size]["window_rps"] for mode in MODES)
-        per_round = ", ".join(
-            f"{(on[i] + on[i + 1]) / (off[i] + off[i + 1]):.2f}"
-            for i in range(0, len(on), 2)
-        )
+        pairs = [a / b for a, b in zip(on, off, strict=True)]
         verdict = "met" if ratio >= TARGET else "NOT met"
         print(
             f"        on/off req/s: {ratio:.3f}x (target >= {TARGET}x; {verdict}); "
-            f"per round: {per_round}"
+            f"per window: {min(pairs):.3f}-{max(pairs):.3f}"
+        )
+        by_first = {
+            mode: [r for r, f in zip(pairs, first, strict=True) if f == mode]
+            for mode in MODES
+        }
+        print(
+            "        mean of the windows, by the server started first: "
+            + ", ".join(
+                f"{mode} {sum(values) / len(values):.3f}"
+                for mode, values in by_first.items()
+                if values
+            )
         )
         extra = results["on", size]["cpu_ms"] / results["off", size]["cpu_ms"] - 1
         print(
@@ -461,7 +426,12 @@ def report(results: dict, duration: float, clients: int, capture: tuple) -> None
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="fresh pairs of servers (even)"
+    )
+    parser.add_argument(
+        "--windows", type=int, default=3, help="load windows per round and payload"
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument(
         "--control",
@@ -476,10 +446,7 @@ if __name__ == "__main__":
     if (args.project is None) != (args.python is None):
         parser.error("--project and --python go together")
     main(
-        args.duration,
-        args.rounds,
-        args.clients,
+        Plan(args.duration, args.rounds, args.windows, args.clients, args.control),
         args.project.resolve() if args.project else None,
         args.python.absolute() if args.python else None,
-        control=args.control,
     )

@@ -456,14 +456,28 @@ def check_same_predictions(bundled: Server, other: Server, body: bytes) -> None:
 # ---- load (the --client process) ---------------------------------------------
 
 
-def client_main(url: str, payload: Path, clients: int, duration: float) -> None:
-    """Drive ``url`` from ``clients`` keep-alive connections; print a JSON summary."""
+def client_main(
+    url: str,
+    payload: Path,
+    clients: int,
+    duration: float,
+    start_at: float | None = None,
+) -> None:
+    """Drive ``url`` from ``clients`` keep-alive connections; print a JSON summary.
+
+    ``start_at`` (seconds since the epoch): the window opens then, after the
+    warm-up requests, rather than as soon as they are done; the summary's
+    ``late`` is how long after that moment it opened.
+    """
     host, port = url.removeprefix("http://").split(":")
     body = payload.read_bytes()
     headers = {"Content-Type": "application/json"}
     window: dict[str, float] = {}
 
     def open_window() -> None:
+        if start_at is not None:
+            time.sleep(max(0.0, start_at - time.time()))
+            window["late"] = max(0.0, time.time() - start_at)
         window["start"] = time.perf_counter()
         window["end"] = window["start"] + duration
 
@@ -517,6 +531,7 @@ def client_main(url: str, payload: Path, clients: int, duration: float) -> None:
         # every request this process sent, for the server's log lines per request
         "sent": len(latencies) + errors + WARMUP * clients,
         "elapsed": elapsed,
+        "late": window.get("late", 0.0),
         "latencies": latencies,
         "rps": len(latencies) / elapsed,
         "p50_ms": median(latencies) * 1000 if latencies else 0.0,
@@ -528,9 +543,19 @@ def client_main(url: str, payload: Path, clients: int, duration: float) -> None:
     print(json.dumps(summary))
 
 
-def load(server: Server, body: Path, clients: int, duration: float) -> dict:
-    """Run the client process against ``server``; count its log lines meanwhile."""
+def load(
+    server: Server,
+    body: Path,
+    clients: int,
+    duration: float,
+    start_at: float | None = None,
+) -> dict:
+    """Run the client process against ``server``; count its log lines meanwhile.
+
+    ``start_at``: when the load window opens (see :func:`client_main`).
+    """
     before = server.log_lines()
+    at = [] if start_at is None else ["--start-at", repr(start_at)]
     result = subprocess.run(
         [
             sys.executable,
@@ -542,6 +567,7 @@ def load(server: Server, body: Path, clients: int, duration: float) -> dict:
             str(clients),
             "--duration",
             str(duration),
+            *at,
         ],
         capture_output=True,
         text=True,
@@ -727,9 +753,16 @@ if __name__ == "__main__":
     parser.add_argument(
         "--client", nargs=2, metavar=("URL", "PAYLOAD"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        client_main(args.client[0], Path(args.client[1]), args.clients, args.duration)
+        client_main(
+            args.client[0],
+            Path(args.client[1]),
+            args.clients,
+            args.duration,
+            args.start_at,
+        )
     elif (args.project is None) != (args.python is None):
         parser.error("--project and --python go together")
     else:
