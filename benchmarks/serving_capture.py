@@ -234,6 +234,11 @@ def together(
     return windows
 
 
+def order(round_: int) -> list[str]:
+    """The modes in the order a round starts their servers: turn by turn."""
+    return list(MODES if round_ % 2 == 0 else MODES[::-1])
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """What the command line asks for."""
@@ -248,12 +253,10 @@ class Plan:
 @dataclasses.dataclass
 class Measured:
     """The load windows and the servers' CPU seconds, by mode and payload; the
-    mode started first, window by window; the "on" server's rows scored,
-    written and dropped."""
+    "on" server's rows scored, written and dropped."""
 
     windows: dict[tuple[str, int], list[dict]] = dataclasses.field(default_factory=dict)
     cpu: dict[tuple[str, int], float] = dataclasses.field(default_factory=dict)
-    first: list[str] = dataclasses.field(default_factory=list)
     rows: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.0, 0.0])
 
 
@@ -270,12 +273,12 @@ def run_round(  # noqa: PLR0913 - the round's set-up
 ) -> None:
     """A fresh pair of servers (the modes taking turns to start first), each
     payload's windows loading both at once."""
-    order = list(MODES if round_ % 2 == 0 else MODES[::-1])
-    print(f"round {round_ + 1}/{plan.rounds}: fresh servers, {order[0]} first")
+    modes = order(round_)
+    print(f"round {round_ + 1}/{plan.rounds}: fresh servers, {modes[0]} first")
     with contextlib.ExitStack() as stack:
         servers = {
             mode: stack.enter_context(serving(mode, env, project, work, cpus))
-            for mode in order
+            for mode in modes
         }
         for size in SIZES:
             before = {mode: cpu_seconds(servers[mode]) for mode in MODES}
@@ -287,8 +290,6 @@ def run_round(  # noqa: PLR0913 - the round's set-up
                 loaded = together(servers, bodies[size], plan.clients, plan.duration)
                 for mode in MODES:
                     measured.windows.setdefault((mode, size), []).append(loaded[mode])
-                if size == SIZES[0]:
-                    measured.first.append(order[0])
             # the writer's last flush of this payload's rows counts too
             time.sleep(0 if plan.control else FLUSH_SECONDS + 1)
             for mode in MODES:
@@ -337,13 +338,7 @@ def main(plan: Plan, project: Path | None, python: Path | None) -> None:
         results[key]["cpu_ms"] = seconds * 1000 / results[key]["ok"]
     if plan.control:
         print("\nCONTROL: capture is off in both servers; 'on' is only the slot")
-    report(
-        results,
-        plan.duration * plan.rounds * plan.windows,
-        plan.clients,
-        measured.first,
-        (*measured.rows, len(files)),
-    )
+    report(results, plan, (server_cpus, client_cpus), (*measured.rows, len(files)))
     report_in_process(in_process, bodies)
 
 
@@ -362,11 +357,11 @@ def report_in_process(in_process: dict, bodies: dict[int, Path]) -> None:
         raise SystemExit(1)
 
 
-def report(
-    results: dict, duration: float, clients: int, first: list[str], capture: tuple
-) -> None:
+def report(results: dict, plan: Plan, cpus: tuple, capture: tuple) -> None:
+    """``cpus``: :func:`placement`'s; ``capture``: the "on" server's rows
+    scored, written and dropped, and the files written."""
     scored, written, dropped, files = capture
-    server_cpus, client_cpus = placement()
+    server_cpus, client_cpus = cpus
     where = (
         f"servers on CPU {sorted(server_cpus)}, clients on {sorted(client_cpus)}"
         if server_cpus and client_cpus
@@ -375,7 +370,8 @@ def report(
     print()
     print(
         f"kedro mlops serve, 1 uvicorn worker each, both loaded at once by "
-        f"{clients} keep-alive clients each, {duration:g} s per payload; {where}"
+        f"{plan.clients} keep-alive clients each, "
+        f"{plan.duration * plan.rounds * plan.windows:g} s per payload; {where}"
     )
     print(
         f"  {'rows':>4}  {'capture':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
@@ -398,8 +394,11 @@ def report(
             f"        on/off req/s: {ratio:.3f}x (target >= {TARGET}x; {verdict}); "
             f"per window: {min(pairs):.3f}-{max(pairs):.3f}"
         )
+        # window i is in round i // plan.windows
         by_first = {
-            mode: [r for r, f in zip(pairs, first, strict=True) if f == mode]
+            mode: [
+                r for i, r in enumerate(pairs) if order(i // plan.windows)[0] == mode
+            ]
             for mode in MODES
         }
         print(
